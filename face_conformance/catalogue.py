@@ -1,0 +1,157 @@
+"""The row catalogue: every documented row, read from the OpenAPI document.
+
+This module is the only place where row IDs, statuses, error codes, example messages and levels
+are learned; the suite, the reports and the reference service all ask it. A new row is one edit
+of `openapi/face-v1.0.yaml`.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from functools import cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+PATCH_PATH = "/face/v1.0/persongroups/{personGroupId}/persons/{personId}/persistedFaces/{persistedFaceId}"
+DOCUMENTED_STATUSES = frozenset({200, 400, 401, 403, 404, 409, 415, 429})
+LEVELS = ("MUST", "SHOULD", "N/A")
+OUTCOMES = ("pass", "fail", "warn", "info", "accepted", "not-observed", "not-applicable", "error")
+
+
+@dataclass(frozen=True)
+class Row:
+    """One documented row: an ID tied to a status and error shape, or a cross-cutting check."""
+
+    id: str
+    level: str
+    when: str
+    page_zh: str
+    page_en: str
+    status: int | None = None
+    envelope: str | None = None  # "empty" | "code" | "statusCode"; None for cross-cutting rows
+    code: str | None = None
+    message: str | None = None  # the page's English example, if it gives one
+    observe: str = "always"  # always | when-seen | training | never
+    reason: str | None = None  # why the row is not applicable
+    example: Any = None
+    probes: tuple[dict[str, Any], ...] = field(default=())
+
+    @property
+    def cross_cutting(self) -> bool:
+        """True for the `x.*` rows, which judge every answer rather than one status."""
+        return self.status is None
+
+    @property
+    def message_pattern(self) -> re.Pattern[str] | None:
+        """The page's example message as a regex: quoted IDs and numbers free, final period optional."""
+        if not self.message:
+            return None
+        return _message_regex(self.message)
+
+
+def _message_regex(example: str) -> re.Pattern[str]:
+    text = example.rstrip(".")
+    parts = re.split(r"('[^']*'|\d+(?:\.\d+)?)", text)
+    out = []
+    for part in parts:
+        if part.startswith("'") and part.endswith("'") and len(part) >= 2:
+            out.append("'[^']*'")
+        elif re.fullmatch(r"\d+(?:\.\d+)?", part or "x"):
+            out.append(r"\d+(?:\.\d+)?")
+        else:
+            out.append(re.escape(part))
+    return re.compile(r"^\s*" + "".join(out) + r"\.?\s*$", re.IGNORECASE)
+
+
+def document_path() -> Path:
+    """Where the OpenAPI document is: shipped inside the wheel, or the checkout's `openapi/`."""
+    shipped = resources.files("face_conformance").joinpath("_openapi/face-v1.0.yaml")
+    if shipped.is_file():
+        return Path(str(shipped))
+    return Path(__file__).resolve().parent.parent / "openapi" / "face-v1.0.yaml"
+
+
+@cache
+def load_document() -> dict[str, Any]:
+    """The OpenAPI document as a dict (cached; treat as read-only)."""
+    with document_path().open(encoding="utf-8") as fh:
+        return yaml.safe_load(fh)
+
+
+def _row(meta: dict[str, Any], status: int | None, example: Any = None) -> Row:
+    return Row(
+        id=meta["id"],
+        level=meta["level"],
+        when=meta["when"],
+        page_zh=meta["page"]["zh"],
+        page_en=meta["page"]["en"],
+        status=status,
+        envelope=meta.get("envelope"),
+        code=meta.get("code"),
+        message=meta.get("message"),
+        observe=meta.get("observe", "always"),
+        reason=meta.get("reason"),
+        example=example,
+        probes=tuple(meta.get("probes", ())),
+    )
+
+
+@cache
+def rows() -> tuple[Row, ...]:
+    """Every row: the PATCH's response rows in document order, then the cross-cutting rows."""
+    doc = load_document()
+    patch = doc["paths"][PATCH_PATH]["patch"]
+    out: list[Row] = []
+    for status_text, response in patch["responses"].items():
+        status = int(status_text)
+        if "x-row" in response:
+            out.append(_row(response["x-row"], status))
+        for media in response.get("content", {}).values():
+            for example in media.get("examples", {}).values():
+                out.append(_row(example["x-row"], status, example.get("value")))
+    out.extend(_row(meta, None) for meta in doc.get("x-cross-rows", ()))
+    return tuple(out)
+
+
+@cache
+def by_id() -> dict[str, Row]:
+    """Rows keyed by ID."""
+    return {row.id: row for row in rows()}
+
+
+def row(row_id: str) -> Row:
+    """The row with this ID; a KeyError names the unknown ID."""
+    try:
+        return by_id()[row_id]
+    except KeyError:
+        raise KeyError(f"unknown row ID {row_id!r}") from None
+
+
+def row_ids() -> tuple[str, ...]:
+    """Every row ID, in catalogue order."""
+    return tuple(r.id for r in rows())
+
+
+def rows_for_status(status: int) -> tuple[Row, ...]:
+    """The documented rows answered with this HTTP status."""
+    return tuple(r for r in rows() if r.status == status)
+
+
+def parameter(name: str) -> dict[str, Any]:
+    """A path parameter's definition (pattern, malformed examples) from the document."""
+    return load_document()["components"]["parameters"][name]
+
+
+def parameter_pattern(name: str) -> re.Pattern[str]:
+    """The compiled pattern a well-formed value of this path parameter matches."""
+    return re.compile(parameter(name)["schema"]["pattern"])
+
+
+def user_data_limit() -> int:
+    """The documented size limit of userData (the page's "1KB"), from the request schema."""
+    schema = load_document()["components"]["schemas"]["UpdateFaceRequest"]
+    return int(schema["properties"]["userData"]["maxLength"])
