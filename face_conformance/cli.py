@@ -1,0 +1,197 @@
+"""`face-conformance run | serve | cleanup | baseline | list`: a thin front on pytest and the reference."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+from . import catalogue
+from .settings import ConfigError, build_settings
+
+SUITE_DIR = Path(__file__).resolve().parent / "suite"
+EXIT_USAGE = 2
+EXIT_INCONCLUSIVE = 3
+# Options of `run` that pass straight through to the pytest plugin, and those that are flags.
+RUN_VALUE_OPTIONS = ("endpoint", "key", "report-dir", "profile", "max-rps", "max-rpm", "budget", "person-group-id",
+                     "person-id", "persisted-face-id", "face-url", "face-image", "seed", "baseline", "timeout")
+RUN_FLAGS = ("strict-messages", "allow-insecure")
+
+
+class UsageError(Exception):
+    """A bad command line or configuration: exit 2 with one line."""
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse that reports errors as UsageError instead of exiting with a usage dump."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        raise UsageError(message)
+
+
+def build_parser() -> Parser:
+    """The command line: one sub-command each for running, serving, cleaning up and baselines."""
+    parser = Parser(prog="face-conformance", description="Conformance suite for Azure Face 'Update Face'.")
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=Parser)
+    run = commands.add_parser("run", help="run the suite (default target: the embedded reference)")
+    for name in RUN_VALUE_OPTIONS:
+        run.add_argument(f"--{name}")
+    for name in RUN_FLAGS:
+        run.add_argument(f"--{name}", action="store_true")
+    run.add_argument("--strict", action="store_true", help="SHOULD rows fail the run too")
+    run.add_argument("--list", action="store_true", help="print the rows and exit")
+    run.add_argument("-v", "--verbose", action="store_true", help="show pytest's own output")
+    serve = commands.add_parser("serve", help="run the reference service on loopback")
+    from .serve_cli import add_serve_arguments
+
+    add_serve_arguments(serve)
+    cleanup = commands.add_parser("cleanup", help="delete leftover conformance-* person groups")
+    for name in ("endpoint", "key", "timeout"):
+        cleanup.add_argument(f"--{name}")
+    cleanup.add_argument("--allow-insecure", action="store_true")
+    baseline = commands.add_parser("baseline", help="write a starting baseline from a run's conformance.json")
+    baseline.add_argument("--from", dest="source", required=True)
+    baseline.add_argument("--out")
+    commands.add_parser("list", help="print the rows")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point: never a traceback for bad input; exit codes as CONTRACT.md says."""
+    try:
+        args = build_parser().parse_args(argv)
+        handler = {"run": cmd_run, "serve": cmd_serve, "cleanup": cmd_cleanup, "baseline": cmd_baseline,
+                   "list": cmd_list}[args.command]
+        return handler(args)
+    except (UsageError, ConfigError) as exc:
+        print(f"face-conformance: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("face-conformance: interrupted", file=sys.stderr)
+        return EXIT_INCONCLUSIVE
+
+
+def _option_values(args: argparse.Namespace) -> dict[str, Any]:
+    values: dict[str, Any] = {n.replace("-", "_"): getattr(args, n.replace("-", "_")) for n in RUN_VALUE_OPTIONS}
+    values.update({n.replace("-", "_"): getattr(args, n.replace("-", "_")) for n in RUN_FLAGS})
+    values["strict"] = args.strict
+    return values
+
+
+def pytest_args(args: argparse.Namespace) -> list[str]:
+    """The pytest command line for a run: the shipped suite, its own ini, the plugin, the options."""
+    out = [str(SUITE_DIR), "-c", str(SUITE_DIR / "suite.ini"), "--rootdir", str(SUITE_DIR),
+           "-p", "face_conformance.plugin", "-p", "no:cacheprovider"]
+    out += ["-q", "-rN", "--tb=short", "--no-header"] if args.verbose else ["-qq", "--tb=no", "-p", "no:warnings"]
+    for name in RUN_VALUE_OPTIONS:
+        value = getattr(args, name.replace("-", "_"))
+        if value is not None:
+            out += [f"--{name}", str(value)]
+    out += [f"--{name}" for name in RUN_FLAGS if getattr(args, name.replace("-", "_"))]
+    if args.strict:
+        out.append("--conformance-strict")
+    return out
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    """Validate the options, run pytest on the suite, print the row table and the verdict."""
+    if args.list:
+        return cmd_list(args)
+    settings = build_settings(_option_values(args))
+    if settings.baseline:
+        from .baseline import BaselineError, load_baseline
+
+        try:
+            load_baseline(settings.baseline)
+        except BaselineError as exc:
+            raise ConfigError(str(exc)) from None
+    report = settings.report_dir / "conformance.json"
+    report.unlink(missing_ok=True)
+    import pytest
+
+    from .progress import ProgressPlugin
+
+    progress = ProgressPlugin(quiet=args.verbose)
+    code = pytest.main(pytest_args(args), plugins=[progress])
+    progress.close()
+    return finish(report, int(code))
+
+
+def finish(report: Path, pytest_code: int) -> int:
+    """Print the row table and verdict from the written report; the exit code by CONTRACT.md."""
+    if pytest_code == 4:  # pytest's usage error: our plugin's settings were refused
+        return EXIT_USAGE
+    if not report.is_file():
+        print("face-conformance: the run ended before any report was written (inconclusive)", file=sys.stderr)
+        return EXIT_INCONCLUSIVE
+    result = json.loads(report.read_text(encoding="utf-8"))
+    from .summary_table import print_summary
+
+    print_summary(result, report.parent)
+    return int(result["exit_code"])
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    """Print every row: ID, level, status and when it applies."""
+    for row in catalogue.rows():
+        status = row.status if row.status is not None else "-"
+        print(f"{row.id:24} {row.level:6} {status!s:4} {row.when}")
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    """Run the reference service (or a zoo variant) on loopback until interrupted."""
+    from .serve_cli import serve_from_args
+
+    return serve_from_args(args)
+
+
+def cmd_cleanup(args: argparse.Namespace) -> int:
+    """Delete leftover conformance-* groups of killed runs, and nothing else."""
+    from .client import FaceClient, Inconclusive
+    from .provisioning import SetupError, Supporting, cleanup
+    from .target import live_target
+
+    settings = build_settings({"endpoint": args.endpoint, "key": args.key, "timeout": args.timeout,
+                               "allow_insecure": args.allow_insecure})
+    if not settings.endpoint:
+        raise ConfigError("cleanup needs --endpoint (or FACE_ENDPOINT) and --key (or FACE_KEY)")
+    target = live_target(settings)
+    try:
+        deleted, problems = cleanup(Supporting(FaceClient(target.client, settings.effective_key,
+                                                          timeout=settings.timeout)))
+    except (SetupError, Inconclusive) as exc:
+        print(f"face-conformance cleanup: {exc}", file=sys.stderr)
+        return EXIT_INCONCLUSIVE
+    finally:
+        target.close()
+    for gid in deleted:
+        print(f"deleted person group {gid}")
+    for problem in problems:
+        print(f"could not delete {problem}", file=sys.stderr)
+    print(f"{len(deleted)} leftover conformance-* group(s) deleted")
+    return 1 if problems else 0
+
+
+def cmd_baseline(args: argparse.Namespace) -> int:
+    """Write a starting baseline (YAML) from a run's conformance.json."""
+    from .baseline import baseline_from_result
+
+    try:
+        result = json.loads(Path(args.source).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise ConfigError(f"--from {args.source!r} is not a readable conformance.json: {exc}") from None
+    text = baseline_from_result(result)
+    if args.out:
+        Path(args.out).write_text(text, encoding="utf-8")
+        print(f"baseline written to {args.out}")
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main(os.sys.argv[1:]))

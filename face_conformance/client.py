@@ -1,0 +1,212 @@
+"""The suite's HTTP client: paced, bounded, redacting, and a good citizen on 429 and 403.
+
+Every request of the suite, probes and supporting calls alike, goes through `FaceClient.send`.
+It never raises for what a server does: a timeout, a dropped connection or a huge body becomes
+an `Exchange` with its evidence. It raises only `Inconclusive`, for a quota or access answer that
+ends the run (CONTRACT.md point 9), and the caller's own bugs.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable
+from urllib.parse import quote
+
+import httpx
+
+from .evidence import KEY_HEADER, REDACTED, Answer, Exchange, SentRequest, scrub
+from .pacing import PacerChain
+
+MAX_BODY_BYTES = 1 << 20  # keep at most 1 MiB of any answer: evidence, not an archive
+MAX_429_RETRIES = 6
+MAX_429_WAIT_S = 90.0
+WRONG_KEY = "00000000000000000000000000000000"
+FACE_BASE = "/face/v1.0"
+
+
+class Inconclusive(Exception):
+    """The run cannot reach a verdict (quota, no access, unreachable): exit status 3."""
+
+    def __init__(self, message: str, exchange: Exchange | None = None) -> None:
+        super().__init__(message)
+        self.exchange = exchange
+
+
+def segment(value: str) -> str:
+    """One path segment, percent-encoded unless the caller already encoded it on purpose."""
+    return value if "%" in value else quote(value, safe="-_.~!$&'()*+,;=:@")
+
+
+def face_path(group: str, person: str | None = None, face: str | None = None, *, tail: str = "") -> str:
+    """A path under /face/v1.0/persongroups, with each ID as one encoded segment."""
+    path = f"{FACE_BASE}/persongroups/{segment(group)}"
+    if person is not None:
+        path += f"/persons/{segment(person)}"
+    if face is not None:
+        path += f"/persistedFaces/{segment(face)}"
+    return path + tail
+
+
+def retry_delay(exchange: Exchange, attempt: int) -> float:
+    """How long to wait after a 429: Retry-After, else the seconds in the message, else back-off."""
+    answer = exchange.answer
+    assert answer is not None
+    header = answer.header("Retry-After")
+    if header and header.strip().isdigit():
+        return min(float(header.strip()), MAX_429_WAIT_S)
+    message = answer.error_field("message")
+    if isinstance(message, str):
+        found = re.search(r"(\d+(?:\.\d+)?)\s*second", message)
+        if found:
+            return min(float(found.group(1)), MAX_429_WAIT_S)
+    return min(2.0 ** attempt, MAX_429_WAIT_S)
+
+
+def ends_the_run(exchange: Exchange) -> str | None:
+    """Why a 403 answer ends the run as inconclusive, or None when it is judged like any answer."""
+    answer = exchange.answer
+    if answer is None or answer.status != 403:
+        return None
+    code = answer.error_field("code")
+    message = answer.error_field("message") or ""
+    if answer.error_field("statusCode") == 403 or code == "QuotaExceeded":
+        return f"the call volume quota is used up (403: {message})"
+    if code == "UnsupportedFeature":
+        return (
+            "the resource has no access to person groups (403 UnsupportedFeature): Face identification "
+            f"features need Limited Access approval for this resource ({message})"
+        )
+    return None
+
+
+class FaceClient:
+    """Sends requests through the target's httpx client and turns every outcome into an Exchange."""
+
+    def __init__(
+        self,
+        client: httpx.Client,
+        key: str,
+        *,
+        pacer: PacerChain | None = None,
+        timeout: float = 30.0,
+        observer: Callable[[str, Exchange], None] | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self._client = client
+        self._key = key
+        self._pacer = pacer or PacerChain([])
+        self._timeout = timeout
+        self._observer = observer or (lambda kind, exchange: None)
+        self._sleep = sleep
+        self._lock = threading.Lock()
+        self.sent = 0
+        self.sent_by_tag: Counter[str] = Counter()
+        self.on_send: Callable[[], None] | None = None
+
+    def send(
+        self,
+        method: str,
+        path: str,
+        *,
+        headers: dict[str, str] | None = None,
+        body: bytes | None = None,
+        key: str = "valid",
+        tag: str = "setup",
+        forced_403: bool = False,
+    ) -> Exchange:
+        """Send one request, repeating it after 429s; return the final exchange.
+
+        `key` is "valid", "wrong" or "missing". A quota or access 403 raises Inconclusive unless the
+        suite forced it on purpose (`forced_403`).
+        """
+        exchange = self._send_once(method, path, headers, body, key, tag)
+        for attempt in range(MAX_429_RETRIES):
+            if exchange.status != 429:
+                break
+            self._observer("429", exchange)
+            self._sleep(retry_delay(exchange, attempt))
+            exchange = self._send_once(method, path, headers, body, key, tag)
+        if exchange.status == 403:
+            self._observer("403", exchange)
+            reason = ends_the_run(exchange)
+            if reason and not forced_403:
+                raise Inconclusive(reason, exchange)
+        return exchange
+
+    def _headers(self, headers: dict[str, str] | None, key: str) -> dict[str, str]:
+        out = dict(headers or {})
+        if key == "valid":
+            out[KEY_HEADER] = self._key
+        elif key == "wrong":
+            out[KEY_HEADER] = WRONG_KEY
+        return out
+
+    def _send_once(
+        self, method: str, path: str, headers: dict[str, str] | None, body: bytes | None, key: str, tag: str
+    ) -> Exchange:
+        self._pacer.acquire()
+        with self._lock:
+            self.sent += 1
+            self.sent_by_tag[tag] += 1
+        if self.on_send:
+            self.on_send()
+        request = self._client.build_request(method, path, headers=self._headers(headers, key), content=body)
+        sent = SentRequest(
+            method=method,
+            url=scrub(str(request.url), self._key),
+            headers=tuple((k, REDACTED if k.lower() == KEY_HEADER.lower() else scrub(v, self._key))
+                          for k, v in request.headers.items()),
+            body=body or b"",
+        )
+        return self._exchange(request, sent)
+
+    def _exchange(self, request: httpx.Request, sent: SentRequest) -> Exchange:
+        started = time.monotonic()
+        try:
+            response = self._client.send(request, stream=True)
+        except httpx.TimeoutException:
+            return Exchange(sent, None, f"no answer within {self._timeout:g} s (timeout)")
+        except httpx.HTTPError as exc:
+            return Exchange(sent, None, self._describe(exc))
+        try:
+            body, truncated, error = self._read_bounded(response, started)
+        finally:
+            response.close()
+        answer = Answer(
+            status=response.status_code,
+            headers=tuple((k, scrub(v, self._key)) for k, v in response.headers.items()),
+            body=body,
+            truncated=truncated,
+            elapsed_s=time.monotonic() - started,
+        )
+        return Exchange(sent, answer, error)
+
+    def _read_bounded(self, response: httpx.Response, started: float) -> tuple[bytes, bool, str | None]:
+        chunks: list[bytes] = []
+        size = 0
+        try:
+            for chunk in response.iter_bytes():
+                chunks.append(chunk)
+                size += len(chunk)
+                if size > MAX_BODY_BYTES:
+                    return b"".join(chunks)[:MAX_BODY_BYTES], True, None
+                if time.monotonic() - started > self._timeout:
+                    return b"".join(chunks), True, f"answer still arriving after {self._timeout:g} s (timeout)"
+        except httpx.TimeoutException:
+            return b"".join(chunks), True, f"answer body stalled for {self._timeout:g} s (timeout)"
+        except httpx.HTTPError as exc:
+            return b"".join(chunks), True, self._describe(exc)
+        return b"".join(chunks), False, None
+
+    def _describe(self, exc: Exception) -> str:
+        kind = {
+            httpx.ConnectError: "cannot connect",
+            httpx.RemoteProtocolError: "connection closed or broken mid-answer",
+            httpx.ReadError: "connection broken while reading",
+            httpx.WriteError: "connection broken while sending",
+        }.get(type(exc), type(exc).__name__)
+        detail = scrub(str(exc), self._key) or "no detail"
+        return f"{kind}: {detail}"

@@ -1,0 +1,146 @@
+"""The ledger: every finding of a run, folded into one outcome per row and one verdict."""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+from . import catalogue
+from .oracle import Finding
+
+# How many exchanges a row keeps per verdict: enough to show, few enough to read.
+EVIDENCE_KEPT = {"fail": 5, "error": 3, "warn": 3, "info": 3, "pass": 2, "not-observed": 2}
+EXIT = {"conformant": 0, "non-conformant": 1, "inconclusive": 3}
+NOT_OBSERVED_WHY = {
+    "when-seen": "not seen in this run: the server never answered so (it cannot be provoked at will)",
+    "training": "training was never seen running (it finished too fast to see, or this run does not train)",
+    "always": "no request of this run could reach this row",
+}
+
+
+@dataclass
+class Observation:
+    """Undocumented or open behaviour, reported as INFO and never failed (CONTRACT.md point 12)."""
+
+    id: str
+    row: str | None
+    summary: str
+    evidence: list[dict[str, Any]] = field(default_factory=list)
+
+
+class Ledger:
+    """Collects findings from every test and thread; folds them into the report's rows."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.counts: dict[str, Counter[str]] = defaultdict(Counter)
+        self.evidence: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        self.first_note: dict[tuple[str, str], str] = {}
+        self.observations: dict[str, Observation] = {}
+        self.not_observed_why: dict[str, str] = {}
+        self.stop_reason: str | None = None
+        self.stop_kind: str | None = None  # "inconclusive" | "unresponsive"
+        self.findings: list[Finding] = []
+
+    def add(self, finding: Finding) -> None:
+        """Record one finding (thread-safe)."""
+        with self._lock:
+            self.findings.append(finding)
+            self.counts[finding.row][finding.verdict] += 1
+            self.first_note.setdefault((finding.row, finding.verdict), finding.note)
+            kept = [e for e in self.evidence[finding.row] if e["verdict"] == finding.verdict]
+            if finding.exchange is not None and len(kept) < EVIDENCE_KEPT.get(finding.verdict, 2):
+                self.evidence[finding.row].append(finding.exchange.to_dict(finding.verdict, finding.note))
+            elif finding.exchange is None and not kept and finding.verdict != "pass":
+                self.evidence[finding.row].append({"verdict": finding.verdict, "note": finding.note,
+                                                   "request": None, "response": None, "error": None, "curl": ""})
+
+    def extend(self, findings: list[Finding]) -> None:
+        """Record several findings."""
+        for finding in findings:
+            self.add(finding)
+
+    def observe(self, obs_id: str, row: str | None, summary: str, evidence: dict[str, Any] | None = None) -> None:
+        """Record an INFO observation once per ID (the first sighting is kept)."""
+        with self._lock:
+            if obs_id not in self.observations:
+                self.observations[obs_id] = Observation(obs_id, row, summary, [evidence] if evidence else [])
+
+    def unreachable(self, row_id: str, why: str) -> None:
+        """Say why a row could not be observed in this run."""
+        with self._lock:
+            self.not_observed_why.setdefault(row_id, why)
+
+    def stop(self, kind: str, reason: str) -> None:
+        """Mark the run as stopped early, and why."""
+        with self._lock:
+            if self.stop_reason is None:
+                self.stop_kind, self.stop_reason = kind, reason
+
+    # -----------------------------------------------------------------------------------------
+
+    def outcome(self, row: catalogue.Row) -> tuple[str, str]:
+        """(outcome, summary) of one row."""
+        if row.level == "N/A":
+            return "not-applicable", row.reason or "not applicable to this operation"
+        counts = self.counts.get(row.id, Counter())
+        for verdict, outcome in (("fail", "fail"), ("error", "error"), ("warn", "warn")):
+            if counts[verdict]:
+                if verdict == "fail" and row.level == "SHOULD":
+                    outcome = "warn"
+                return outcome, self._summary(row.id, verdict, counts)
+        if counts["pass"]:
+            return "pass", self._summary(row.id, "pass", counts)
+        if counts["info"]:
+            return "info", self._summary(row.id, "info", counts)
+        why = self.not_observed_why.get(row.id) or NOT_OBSERVED_WHY.get(row.observe, NOT_OBSERVED_WHY["always"])
+        if self.stop_reason and row.id not in self.not_observed_why:
+            why = f"not reached: the run stopped early ({self.stop_reason})"
+        return "not-observed", why
+
+    def _summary(self, row_id: str, verdict: str, counts: Counter[str]) -> str:
+        total = sum(counts.values())
+        note = self.first_note.get((row_id, verdict), "")
+        if verdict == "pass":
+            return f"held in {counts['pass']} of {total} checks"
+        return f"{counts[verdict]} of {total} checks {verdict}: {note}"
+
+    def rows(self, requests_by_row: dict[str, int] | None = None) -> list[dict[str, Any]]:
+        """Every catalogue row exactly once, with its outcome, summary and evidence."""
+        out = []
+        for row in catalogue.rows():
+            outcome, summary = self.outcome(row)
+            out.append({
+                "id": row.id, "level": row.level, "outcome": outcome, "summary": summary,
+                "requests": (requests_by_row or {}).get(row.id, 0),
+                "status": row.status, "code": row.code, "when": row.when,
+                "page": {"zh": row.page_zh, "en": row.page_en},
+                "evidence": sorted(self.evidence.get(row.id, []), key=_evidence_rank),
+            })
+        return out
+
+
+def _evidence_rank(item: dict[str, Any]) -> int:
+    order = ("fail", "error", "warn", "info", "pass", "not-observed")
+    return order.index(item["verdict"]) if item["verdict"] in order else len(order)
+
+
+def verdict(rows: list[dict[str, Any]], *, strict: bool, stop_kind: str | None, stop_reason: str | None
+            ) -> tuple[str, str]:
+    """(verdict, one-line reason) from the folded rows and how the run ended."""
+    failing = [r["id"] for r in rows if r["outcome"] == "fail"
+               or (strict and r["outcome"] == "warn")]
+    errors = [r["id"] for r in rows if r["outcome"] == "error"]
+    if stop_kind == "inconclusive":
+        return "inconclusive", stop_reason or "the run could not reach a verdict"
+    if failing:
+        what = "MUST or SHOULD (--strict)" if strict else "MUST"
+        return "non-conformant", f"{len(failing)} {what} row(s) failed: {', '.join(failing)}"
+    if stop_kind == "unresponsive" or errors:
+        why = stop_reason or f"the suite could not judge {', '.join(errors)}"
+        return "inconclusive", why
+    warned = [r["id"] for r in rows if r["outcome"] == "warn"]
+    tail = f"; warnings on {', '.join(warned)}" if warned else ""
+    return "conformant", f"every MUST row held{tail}"

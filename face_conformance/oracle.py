@@ -1,0 +1,334 @@
+"""The oracle: what the page says a request must get, and what an answer means for each row.
+
+`expect(probe, world)` reads the request the way a conformant server must (key, then group,
+person, face, then media type and body) and lists the answers that conform, in the page's
+order. `judge(exchange, expectation)` maps the answer onto the documented table and returns
+findings: (row, verdict, note). Nothing here sends requests.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import unquote
+
+from . import catalogue
+from .evidence import Exchange
+from .probes import Probe
+from .world import World
+
+GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+# The reference's forcing switches, and the row each forced answer must be (mock mode only).
+FORCED = {"quota": "403.quota", "concurrent": "409.concurrent"}
+REJECTED_MEDIA_TYPES = frozenset({
+    "text/plain", "application/xml", "application/x-www-form-urlencoded", "multipart/form-data",
+    "application/octet-stream", "text/xml", "text/html",
+})
+
+
+@dataclass(frozen=True)
+class Allowed:
+    """One conforming answer: the row it is, the row it is credited to, and at what verdict."""
+
+    answer_row: str
+    credit: str
+    verdict: str = "pass"
+    note: str = ""
+    out_of_order: bool = False
+
+
+@dataclass(frozen=True)
+class Expectation:
+    """What a request must get: `primary` fails when no `allowed` answer comes back."""
+
+    primary: str
+    allowed: tuple[Allowed, ...]
+    face_id: str | None  # a real face the request addresses, whose userData must then be checked
+    user_data: Any = None  # the userData sent, when the body is a JSON object that has one
+    has_user_data: bool = False
+    also_pass: tuple[str, ...] = ()  # rows a conforming answer also shows to hold
+
+    def describe(self) -> str:
+        """The conforming answers in words, for failure messages."""
+        return " or ".join(dict.fromkeys(answer_text(a.answer_row) for a in self.allowed))
+
+
+def answer_text(row_id: str) -> str:
+    """A row's documented answer in words: 'HTTP 404 with error.code PersonGroupNotFound'."""
+    row = catalogue.row(row_id)
+    if row.envelope == "empty":
+        return f"HTTP {row.status} with an empty body"
+    if row.envelope == "statusCode":
+        return f"HTTP {row.status} with error.statusCode {row.status}"
+    return f"HTTP {row.status} with error.code {row.code!r}"
+
+
+# ---------------------------------------------------------------------------------------------
+# What the request is
+
+
+@dataclass(frozen=True)
+class Body:
+    """The request body as a server must read it."""
+
+    kind: str  # "object" | "empty" | "bad" (unparsable or not an object)
+    user_data: Any = None
+    has_user_data: bool = False
+
+
+def read_body(raw: bytes | None) -> Body:
+    """Classify a body: empty, not a JSON object, or an object with or without userData."""
+    if not raw:
+        return Body("empty")
+    try:
+        data = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError, RecursionError):
+        return Body("bad")
+    if not isinstance(data, dict):
+        return Body("bad")
+    return Body("object", data.get("userData"), "userData" in data)
+
+
+def media_kind(content_type: str | None) -> str:
+    """'json' (must accept), 'json-like' (either way), 'other-json-case' (SHOULD accept), 'absent', 'rejected'."""
+    if content_type is None:
+        return "absent"
+    essence = content_type.split(";", 1)[0].strip()
+    if essence == "application/json":
+        return "json"
+    if essence.lower() == "application/json":
+        return "json-case"
+    if essence.lower() in REJECTED_MEDIA_TYPES or not essence:
+        return "rejected"
+    if essence.lower() == "text/json" or essence.lower().endswith("+json"):
+        return "json-like"
+    return "rejected"
+
+
+def user_data_size(value: str) -> tuple[int, int]:
+    """(UTF-8 bytes, code points) of a userData string."""
+    return len(value.encode("utf-8", errors="surrogatepass")), len(value)
+
+
+# ---------------------------------------------------------------------------------------------
+# Expectations
+
+
+def _path_errors(probe: Probe, world: World) -> tuple[list[str], str | None]:
+    """Row IDs of the path's faults in lookup order, and the real face addressed (if any)."""
+    group, person, face = (unquote(v) for v in (probe.group, probe.person, probe.face))
+    errors: list[str] = []
+    if not catalogue.parameter_pattern("personGroupId").match(group) or "\n" in group:
+        errors.append("404.group-invalid")
+    elif group not in world.groups():
+        errors.append("404.group-missing")
+    if not GUID.match(person):
+        errors.append("404.person-invalid")
+    elif not errors and person not in world.persons_of(group) and person.lower() not in {
+        p.lower() for p in world.persons_of(group)
+    }:
+        errors.append("404.person-missing")
+    if not GUID.match(face):
+        errors.append("404.face-invalid")
+    elif not errors and face.lower() not in {f.lower() for f in world.faces_of(group, person)}:
+        errors.append("404.face-missing")
+    real = world.face_named(face) if GUID.match(face) else None
+    return errors, (real.face if real else None)
+
+
+def _body_rows(probe: Probe) -> tuple[list[Allowed], list[str], Body]:
+    """(answers the body allows when it is acceptable, error rows the body calls for, the body)."""
+    body = read_body(probe.body)
+    media = media_kind(probe.content_type)
+    errors: list[str] = []
+    ok: list[Allowed] = [Allowed("200.ok", "200.ok")]
+    if media == "rejected":
+        errors.append("415.media-type")
+    if body.kind == "bad":
+        errors.append("400.bad-json")
+    elif body.kind == "object" and body.has_user_data:
+        value = body.user_data
+        if isinstance(value, str):
+            size_bytes, points = user_data_size(value)
+            limit = catalogue.user_data_limit()
+            if points > limit:
+                errors.append("400.userdata-too-long")
+            elif size_bytes > limit:
+                ok.append(Allowed("400.userdata-too-long", "400.userdata-too-long", "info",
+                                  f"rejected {points} code points / {size_bytes} UTF-8 bytes: reads 1KB as bytes"))
+        elif value is not None:
+            # Point 3: a non-string userData SHOULD be 400; coercing it is a warning.
+            ok = [Allowed("400.bad-json", "400.bad-json"),
+                  Allowed("200.ok", "400.bad-json", "warn", f"accepted a non-string userData ({type(value).__name__})")]
+            return ok, errors, body
+    if not errors:
+        if body.kind == "empty":
+            ok.append(Allowed("400.bad-json", "400.bad-json", "info", "rejected an empty body as bad JSON"))
+        if body.kind == "object" and (not body.has_user_data or body.user_data is None):
+            ok.append(Allowed("400.bad-json", "200.ok", "warn", "rejected a body without userData (optional field)"))
+        if body.kind == "object" and set(_keys(probe.body)) - {"userData"}:
+            ok.append(Allowed("400.bad-json", "200.ok", "warn", "rejected unknown extra body fields"))
+        if media in ("json-case", "absent"):
+            ok.append(Allowed("415.media-type", "415.media-type", "warn",
+                              f"rejected Content-Type {probe.content_type!r}, which SHOULD be accepted"))
+        elif media == "json-like":
+            ok.append(Allowed("415.media-type", "415.media-type", "info",
+                              f"rejected the JSON-like Content-Type {probe.content_type!r}"))
+    return ok, errors, body
+
+
+def _keys(raw: bytes | None) -> list[str]:
+    try:
+        data = json.loads((raw or b"").decode("utf-8"))
+    except (UnicodeDecodeError, ValueError):
+        return []
+    return list(data) if isinstance(data, dict) else []
+
+
+def expect(probe: Probe, world: World, *, training: bool = False) -> Expectation:
+    """The conforming answers to a PATCH probe, in the page's order (key, path, body)."""
+    path_errors, face_id = _path_errors(probe, world)
+    ok, body_errors, body = _body_rows(probe)
+    common = {"face_id": face_id, "user_data": body.user_data, "has_user_data": body.has_user_data}
+    if probe.force in FORCED:
+        row_id = FORCED[probe.force]
+        return Expectation(row_id, (Allowed(row_id, row_id),), **common)
+    if probe.key != "valid":
+        faults = path_errors + body_errors
+        if faults:
+            return Expectation("x.auth-first", (Allowed("401.invalid-key", "x.auth-first"),), **common)
+        return Expectation("401.invalid-key", (Allowed("401.invalid-key", "401.invalid-key"),),
+                           also_pass=("x.auth-first",), **common)
+    faults = path_errors + body_errors
+    if faults:
+        allowed = [Allowed(faults[0], faults[0])]
+        allowed += [Allowed(f, faults[0], "warn", f"answered {f} before {faults[0]}", out_of_order=True)
+                    for f in faults[1:] if _order_fixed(faults[0], f)]
+        allowed += [Allowed(f, faults[0]) for f in faults[1:] if not _order_fixed(faults[0], f)]
+        return Expectation(faults[0], tuple(allowed), **common)
+    if training:
+        return Expectation("409.training", (Allowed("409.training", "409.training"),), **common)
+    return Expectation(ok[0].credit if ok[0].verdict == "pass" else "200.ok", tuple(ok), **common)
+
+
+def _order_fixed(first: str, later: str) -> bool:
+    """True when the page's lookup order puts `first` before `later` (x.lookup-order)."""
+    body = {"415.media-type", "400.bad-json", "400.userdata-too-long"}
+    return not (first in body and later in body)
+
+
+# ---------------------------------------------------------------------------------------------
+# Judging an answer
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One verdict on one row, with the note that explains it and the exchange that showed it."""
+
+    row: str
+    verdict: str  # pass | fail | warn | info | error | not-observed
+    note: str
+    exchange: Exchange | None = None
+
+
+def satisfies(exchange: Exchange, row_id: str) -> bool:
+    """Whether the answer is this row's answer: its status, and its error code where it has one."""
+    row = catalogue.row(row_id)
+    answer = exchange.answer
+    if answer is None or answer.status != row.status:
+        return False
+    if row.code is not None:
+        return answer.error_field("code") == row.code
+    return True
+
+
+def envelope_faults(exchange: Exchange, row_id: str | None = None) -> list[str]:
+    """What is wrong with a 4xx answer's envelope (x.error-envelope), or [] when it is right."""
+    answer = exchange.answer
+    if answer is None or not 400 <= answer.status < 500:
+        return []
+    faults = []
+    media = (answer.header("Content-Type") or "").split(";", 1)[0].strip().lower()
+    if media != "application/json":
+        faults.append(f"Content-Type is {answer.header('Content-Type')!r}, not application/json")
+    data = answer.json()
+    error = data.get("error") if isinstance(data, dict) else None
+    if not isinstance(error, dict):
+        return faults + ["the body is not a JSON object with an 'error' object"]
+    shape = catalogue.row(row_id).envelope if row_id else None
+    if shape is None:
+        shape = "statusCode" if answer.status in (403, 429) else "code"
+    if shape == "statusCode":
+        status_code = error.get("statusCode")
+        if not (isinstance(status_code, int) and not isinstance(status_code, bool)) or status_code != answer.status:
+            faults.append(f"error.statusCode is {status_code!r}, not the integer {answer.status}")
+    elif not (isinstance(error.get("code"), str) and error["code"].strip()):
+        faults.append(f"error.code is {error.get('code')!r}, not a non-empty string")
+    message = error.get("message")
+    if not (isinstance(message, str) and message.strip()):
+        faults.append(f"error.message is {message!r}, not a non-empty string")
+    return faults
+
+
+def message_fault(exchange: Exchange, row_id: str) -> str | None:
+    """Under --strict-messages: how the message differs from the page's example, or None."""
+    pattern = catalogue.row(row_id).message_pattern
+    message = exchange.answer.error_field("message") if exchange.answer else None
+    if pattern is None or (isinstance(message, str) and pattern.match(message)):
+        return None
+    return f"message {message!r} does not match the page's {catalogue.row(row_id).message!r}"
+
+
+def judge(exchange: Exchange, expectation: Expectation, *, strict_messages: bool = False) -> list[Finding]:
+    """Findings for one PATCH answer: the rows it shows to hold or to be broken."""
+    findings = list(_status_findings(exchange))
+    if exchange.answer is None:
+        return findings + [Finding(expectation.primary, "fail",
+                                   f"expected {expectation.describe()}; got no answer: {exchange.error}", exchange)]
+    match = next((a for a in expectation.allowed if satisfies(exchange, a.answer_row)), None)
+    faults = envelope_faults(exchange, match.answer_row if match else None)
+    if faults:
+        findings.append(Finding("x.error-envelope", "fail", "; ".join(faults), exchange))
+    elif 400 <= exchange.answer.status < 500:
+        findings.append(Finding("x.error-envelope", "pass", "error envelope as documented", exchange))
+    if match is None:
+        return findings + [Finding(expectation.primary, "fail",
+                                   f"expected {expectation.describe()}; got {exchange.describe_answer()}", exchange)]
+    findings += _match_findings(exchange, expectation, match, strict_messages)
+    return findings
+
+
+def _status_findings(exchange: Exchange) -> list[Finding]:
+    status = exchange.status
+    if status is None:
+        return []
+    if status in catalogue.DOCUMENTED_STATUSES:
+        return [Finding("x.documented-status", "pass", f"HTTP {status} is documented", exchange)]
+    return [Finding("x.documented-status", "fail",
+                    f"HTTP {status} is not a documented status of this operation", exchange)]
+
+
+def _match_findings(exchange: Exchange, expectation: Expectation, match: Allowed, strict: bool) -> list[Finding]:
+    findings = []
+    note = match.note or f"answered {answer_text(match.answer_row)} as documented"
+    verdict = match.verdict
+    if match.out_of_order:
+        findings.append(Finding("x.lookup-order", "warn", match.note, exchange))
+        findings.append(Finding(match.credit, "pass", f"answered {match.answer_row}, a fault the request has",
+                                exchange))
+    else:
+        findings.append(Finding(match.credit, verdict, note, exchange))
+        if match.credit != match.answer_row and verdict == "info":
+            findings.append(Finding(match.answer_row, "pass", "answered as documented", exchange))
+    findings += [Finding(row, "pass", "held", exchange) for row in expectation.also_pass]
+    if len([a for a in expectation.allowed if a.out_of_order]) and not match.out_of_order:
+        findings.append(Finding("x.lookup-order", "pass", f"answered {match.answer_row} first, in the page's order",
+                                exchange))
+    if match.answer_row == "200.ok" and exchange.answer and exchange.answer.body:
+        findings.append(Finding("200.ok", "fail",
+                                f"a 200 must have an empty body; got {len(exchange.answer.body)} bytes", exchange))
+    if strict and (fault := message_fault(exchange, match.answer_row)):
+        findings.append(Finding(match.answer_row, "fail", f"--strict-messages: {fault}", exchange))
+    return findings

@@ -1,0 +1,607 @@
+"""The reference service: the Face v1.0 person-group calls, answering as CONTRACT.md says.
+
+`ReferenceService.handle` turns one `httpx.Request` into one `httpx.Response`, so the same object
+serves respx and `httpx.MockTransport` in process and, through `asgi.asgi_app`, uvicorn on a
+socket. Every decision the contract leaves to a server is one small method, so that a deliberately
+broken or differently-reading variant (the zoo) overrides a few lines and inherits the rest.
+
+A check that rejects a request raises `Reject` with the answer; `handle` catches it, so a check
+reads as one line (`self.fail("404.group-missing", group=group_id)`) wherever it sits.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any, NamedTuple, NoReturn
+from urllib.parse import unquote
+
+import httpx
+
+from face_conformance import catalogue
+from face_conformance.reference.model import Face, FaceModel, Group, GuidSource, Person
+
+JSON_CONTENT_TYPE = "application/json; charset=utf-8"
+API_PREFIX = ("face", "v1.0")
+FORCE_KINDS = ("quota", "rate-limit", "rate-limit-retry-after", "concurrent")
+NAME_LIMIT = 128  # Create Person Group / Create Person, from the OpenAPI document
+SUPPORT_USER_DATA_LIMIT = 16384  # userData of groups and persons, from the OpenAPI document
+DEFAULT_TOP = 1000
+
+
+@dataclass
+class ReferenceConfig:
+    """Switches of the reference service; the defaults give a quiet, conformant server."""
+
+    key: str = "reference-key"
+    #: How long a group reports `running` after a Train call.
+    training_seconds: float = 1.0
+    #: How long an update holds the face's write lock; above 0, overlapping updates conflict.
+    write_hold_seconds: float = 0.0
+    #: Every Nth request (any call) gets one 429; the request after it passes.
+    rate_limit_every: int | None = None
+    #: Whether the 429s of `rate_limit_every` carry a `Retry-After` header.
+    rate_limit_retry_after: bool = False
+    #: The wait a 429 announces, in its message (and `Retry-After`).
+    rate_limit_wait_seconds: int = 1
+    #: From the Nth request on (1-based), every request gets 403 quota.
+    quota_after: int | None = None
+    #: Seed for the GUIDs handed out, so that runs repeat; None for uuid4.
+    seed: int | None = None
+
+    def __post_init__(self) -> None:
+        for name in ("rate_limit_every", "quota_after"):
+            value = getattr(self, name)
+            if value is not None and value < 1:
+                raise ValueError(f"{name} must be 1 or more (or None to switch it off), got {value}")
+        for name in ("training_seconds", "write_hold_seconds", "rate_limit_wait_seconds"):
+            if getattr(self, name) < 0:
+                raise ValueError(f"{name} must be 0 or more, got {getattr(self, name)}")
+
+
+class Reject(Exception):
+    """Raised by a check to end the request with `response`."""
+
+    def __init__(self, response: httpx.Response) -> None:
+        super().__init__(response.status_code)
+        self.response = response
+
+
+class LogEntry(NamedTuple):
+    """One request the service answered."""
+
+    time: float  # time.monotonic() when the request arrived
+    method: str
+    raw_path: str  # as sent, percent-encoding kept, without the query
+    status: int
+
+
+class FaceRef(NamedTuple):
+    """A face found through its group and person."""
+
+    group: Group
+    person: Person
+    face: Face
+
+
+@dataclass(frozen=True)
+class Route:
+    """A path shape under /face/v1.0 and the service method answering each HTTP method on it."""
+
+    pattern: tuple[str, ...]  # lower-case literal segments, or "{name}" for a parameter
+    methods: Mapping[str, str]
+
+    def match(self, segments: list[str]) -> dict[str, str] | None:
+        """The parameters if the decoded segments fit the pattern (literals case-insensitively)."""
+        if len(segments) != len(self.pattern):
+            return None
+        params: dict[str, str] = {}
+        for part, segment in zip(self.pattern, segments, strict=True):
+            if part.startswith("{"):
+                params[part[1:-1]] = segment
+            elif segment.lower() != part:
+                return None
+        return params
+
+
+class RouteMatch(NamedTuple):
+    """A route and the parameters taken from the path."""
+
+    route: Route
+    params: dict[str, str]
+
+
+FACES = ("persongroups", "{group_id}", "persons", "{person_id}", "persistedfaces")
+
+
+class ReferenceService:
+    """A stateful, thread-safe, in-memory Face v1.0 person-group service.
+
+    Attributes: `config` (a ReferenceConfig, read on every request, so a test may change it),
+    `model` (the FaceModel state), `clock` (the monotonic clock training is timed with).
+    """
+
+    ROUTES: tuple[Route, ...] = (
+        Route(("persongroups",), {"GET": "list_groups"}),
+        Route(
+            ("persongroups", "{group_id}"),
+            {"PUT": "create_group", "GET": "get_group", "DELETE": "delete_group"},
+        ),
+        Route(("persongroups", "{group_id}", "persons"), {"POST": "create_person"}),
+        Route(FACES, {"POST": "add_face"}),
+        Route(FACES + ("{face_id}",), {"PATCH": "update_face", "GET": "get_face"}),
+        Route(("persongroups", "{group_id}", "train"), {"POST": "train_group"}),
+        Route(("persongroups", "{group_id}", "training"), {"GET": "get_training_status"}),
+    )
+    #: The operations that `force` answers for (the call under test).
+    FORCED_OPERATIONS = frozenset({"update_face"})
+
+    def __init__(self, config: ReferenceConfig | None = None) -> None:
+        self.config = config or ReferenceConfig()
+        self.model = FaceModel(GuidSource(self.config.seed))
+        self.clock = time.monotonic  # replaceable, so tests can move training time
+        seed = self.config.seed
+        self._request_ids = GuidSource(None if seed is None else f"{seed}:apim-request-id")
+        self._lock = threading.Lock()
+        self._forced: dict[str, int] = {}
+        self._log: list[LogEntry] = []
+        self._requests_seen = 0
+        self._last_rate_limited = False
+
+    # -- the entry point -------------------------------------------------------------------
+
+    def handle(self, request: httpx.Request) -> httpx.Response:
+        """Answer one request (the seam for respx, httpx.MockTransport and the ASGI wrapper)."""
+        arrived = time.monotonic()
+        request.read()  # a streamed body reaches us unread through respx; the checks need its bytes
+        try:
+            response = self.dispatch(request)
+        except Reject as reject:
+            response = reject.response
+        response.headers["apim-request-id"] = self.new_request_id()
+        self._record(LogEntry(arrived, request.method, _raw_path(request), response.status_code))
+        return response
+
+    def dispatch(self, request: httpx.Request) -> httpx.Response:
+        """Gateway throttles, then routing and method, then forced answers, the key, the call."""
+        throttled = self.throttle()
+        if throttled is not None:
+            return throttled
+        found = self.match_route(self.path_segments(request))
+        if found is None:
+            return self.not_found()
+        operation = found.route.methods.get(request.method)
+        if operation is None:
+            return self.method_not_allowed(found.route)
+        forced = self.forced_answer(operation)
+        if forced is not None:
+            return forced
+        if not self.check_key(request):
+            return self.error("401.invalid-key")
+        return getattr(self, operation)(request, **found.params)
+
+    # -- switches and the log --------------------------------------------------------------
+
+    def force(self, kind: str, count: int = 1) -> None:
+        """Make the next `count` Update Face requests answer `kind` (see FORCE_KINDS); 0 clears."""
+        if kind not in FORCE_KINDS:
+            raise ValueError(f"unknown force kind {kind!r}; expected one of {', '.join(FORCE_KINDS)}")
+        if count < 0:
+            raise ValueError(f"count must be 0 or more, got {count}")
+        with self._lock:
+            self._forced[kind] = count
+
+    def take_forced(self, kind: str) -> bool:
+        """Use up one forced answer of this kind, if any is pending."""
+        with self._lock:
+            if self._forced.get(kind, 0) <= 0:
+                return False
+            self._forced[kind] -= 1
+            return True
+
+    @property
+    def request_log(self) -> list[LogEntry]:
+        """A copy of the log: `(monotonic_time, method, raw_path, status)` per request, as answered."""
+        with self._lock:
+            return list(self._log)
+
+    def _record(self, entry: LogEntry) -> None:
+        with self._lock:
+            self._log.append(entry)
+
+    # -- gateway: quota, rate limit, forced answers ---------------------------------------
+
+    def throttle(self) -> httpx.Response | None:
+        """The quota and rate-limit answers of the config, which come before anything else."""
+        with self._lock:
+            self._requests_seen += 1
+            number = self._requests_seen
+            every = self.config.rate_limit_every
+            # The request after a 429 is taken as its repeat and let through.
+            limited = bool(every) and number % every == 0 and not self._last_rate_limited
+            self._last_rate_limited = limited
+        quota_after = self.config.quota_after
+        if quota_after is not None and number >= quota_after:
+            return self.error("403.quota")
+        if limited:
+            return self.rate_limited(retry_after=self.config.rate_limit_retry_after)
+        return None
+
+    def forced_answer(self, operation: str) -> httpx.Response | None:
+        """A pending forced 403 or 429 for this operation, before the key is looked at."""
+        if operation not in self.FORCED_OPERATIONS:
+            return None
+        if self.take_forced("quota"):
+            return self.error("403.quota")
+        if self.take_forced("rate-limit"):
+            return self.rate_limited(retry_after=False)
+        if self.take_forced("rate-limit-retry-after"):
+            return self.rate_limited(retry_after=True)
+        return None
+
+    def rate_limited(self, retry_after: bool) -> httpx.Response:
+        """A 429 announcing `rate_limit_wait_seconds`, in the message and optionally Retry-After."""
+        wait = self.config.rate_limit_wait_seconds
+        response = self.error("429.rate-limit", seconds=wait)
+        if retry_after:
+            response.headers["Retry-After"] = str(wait)
+        return response
+
+    def check_key(self, request: httpx.Request) -> bool:
+        """Whether the subscription key header is the configured key."""
+        return request.headers.get("Ocp-Apim-Subscription-Key") == self.config.key
+
+    # -- routing -----------------------------------------------------------------------------
+
+    def path_segments(self, request: httpx.Request) -> list[str] | None:
+        """The segments after /face/v1.0, each percent-decoded; None for any other path.
+
+        The raw path is split before decoding, so an encoded `/` stays inside its parameter.
+        """
+        segments = [unquote(part) for part in _raw_path(request).split("/")[1:]]
+        prefix = [s.lower() for s in segments[: len(API_PREFIX)]]
+        if prefix != list(API_PREFIX):
+            return None
+        return segments[len(API_PREFIX) :]
+
+    def match_route(self, segments: list[str] | None) -> RouteMatch | None:
+        """The first route whose pattern fits the segments."""
+        if segments is None:
+            return None
+        for route in self.ROUTES:
+            params = route.match(segments)
+            if params is not None:
+                return RouteMatch(route, params)
+        return None
+
+    def not_found(self) -> httpx.Response:
+        """The answer to a path the service does not know."""
+        return self.plain_error(404, "NotFound", "Resource not found.")
+
+    def method_not_allowed(self, route: Route) -> httpx.Response:
+        """The answer to a known path with a method it does not take."""
+        response = self.plain_error(
+            405, "MethodNotAllowed", "The HTTP method is not allowed on this resource."
+        )
+        response.headers["Allow"] = ", ".join(sorted(route.methods))
+        return response
+
+    # -- lookups: format, then existence, group before person before face ------------------
+
+    def group_id_is_valid(self, value: str) -> bool:
+        """Whether a personGroupId has the documented format."""
+        return catalogue.parameter_pattern("personGroupId").fullmatch(value) is not None
+
+    def guid_is_valid(self, value: str) -> bool:
+        """Whether a personId / persistedFaceId is a canonical 8-4-4-4-12 GUID."""
+        return catalogue.parameter_pattern("personId").fullmatch(value) is not None
+
+    def resolve_face(self, group_id: str, person_id: str, face_id: str) -> FaceRef:
+        """Find a face through its path: the lookup order of the service, in one place."""
+        group = self.resolve_group(group_id)
+        person = self.resolve_person(group, person_id)
+        return FaceRef(group, person, self.resolve_face_of(person, face_id))
+
+    def resolve_group(self, group_id: str) -> Group:
+        """The group, or 404 group-invalid / group-missing."""
+        if not self.group_id_is_valid(group_id):
+            self.fail("404.group-invalid")
+        group = self.model.group(group_id)
+        if group is None:
+            self.fail("404.group-missing", group=group_id)
+        return group
+
+    def resolve_person(self, group: Group, person_id: str) -> Person:
+        """The person of the group, or 404 person-invalid / person-missing."""
+        if not self.guid_is_valid(person_id):
+            self.fail("404.person-invalid")
+        person = self.model.person(group, person_id)
+        if person is None:
+            self.fail("404.person-missing")
+        return person
+
+    def resolve_face_of(self, person: Person, face_id: str) -> Face:
+        """The face of the person, or 404 face-invalid / face-missing."""
+        if not self.guid_is_valid(face_id):
+            self.fail("404.face-invalid")
+        face = self.model.face(person, face_id)
+        if face is None:
+            self.fail("404.face-missing")
+        return face
+
+    # -- the body ---------------------------------------------------------------------------
+
+    def is_json_media_type(self, content_type: str) -> bool:
+        """Whether a Content-Type value names JSON: application/json, text/json or any +json."""
+        media = content_type.split(";", 1)[0].strip().lower()
+        return media in ("application/json", "text/json") or ("/" in media and media.endswith("+json"))
+
+    def check_media_type(self, request: httpx.Request) -> None:
+        """415 if a Content-Type is given and is not JSON; a missing one means JSON."""
+        content_type = request.headers.get("Content-Type")
+        if content_type is not None and not self.is_json_media_type(content_type):
+            self.fail("415.media-type")
+
+    def parse_body(self, request: httpx.Request) -> dict[str, Any]:
+        """The JSON object of the body; no bytes at all count as `{}`; else 400 bad-json."""
+        if not request.content:
+            return {}
+        try:
+            body = json.loads(request.content.decode("utf-8-sig"), parse_constant=_reject_constant)
+        except (ValueError, RecursionError):  # RecursionError: hostile nesting depth
+            self.fail("400.bad-json")
+        if not isinstance(body, dict):
+            self.fail("400.bad-json")
+        return body
+
+    def user_data_from(self, body: dict[str, Any]) -> str | None:
+        """The userData to store: None if absent or null; 400 if not a string or too long."""
+        value = body.get("userData")
+        if value is None:
+            return None
+        if not isinstance(value, str):
+            self.fail("400.bad-json")
+        if self.user_data_too_long(value):
+            self.fail("400.userdata-too-long")
+        return value
+
+    def user_data_too_long(self, value: str) -> bool:
+        """Whether userData is over the limit: this reading counts UTF-8 bytes."""
+        # surrogatepass: a lone surrogate (legal in a JSON string escape) still has a size.
+        return len(value.encode("utf-8", "surrogatepass")) > catalogue.user_data_limit()
+
+    # -- training ---------------------------------------------------------------------------
+
+    def training_state(self, group: Group) -> str:
+        """notstarted before any Train, running for `training_seconds` after one, then succeeded."""
+        if group.training_started is None:
+            return "notstarted"
+        if self.clock() - group.training_started < self.config.training_seconds:
+            return "running"
+        return "succeeded"
+
+    def group_is_training(self, group: Group) -> bool:
+        """Whether updates of the group's faces must wait for training (409)."""
+        return self.training_state(group) == "running"
+
+    # -- Update Face: the call under test ---------------------------------------------------
+
+    def update_face(
+        self, request: httpx.Request, group_id: str, person_id: str, face_id: str
+    ) -> httpx.Response:
+        """PATCH: path lookups, forced conflict, media type, body, training, then the write."""
+        ref = self.resolve_face(group_id, person_id, face_id)
+        if self.take_forced("concurrent"):
+            self.fail("409.concurrent")
+        self.check_media_type(request)
+        value = self.user_data_from(self.parse_body(request))
+        if self.group_is_training(ref.group):
+            self.fail("409.training", group=ref.group.group_id)
+        self.write_face(ref.face, value)
+        return self.empty(200)
+
+    def write_face(self, face: Face, value: str | None) -> None:
+        """Store under the face's write lock; an update finding it held gets 409 concurrent."""
+        if not face.write_lock.acquire(blocking=False):
+            self.fail("409.concurrent")
+        try:
+            if self.config.write_hold_seconds > 0:
+                time.sleep(self.config.write_hold_seconds)
+            self.store_user_data(face, value)
+        finally:
+            face.write_lock.release()
+
+    def store_user_data(self, face: Face, value: str | None) -> None:
+        """Keep the value exactly as sent: no trimming, no normalisation."""
+        face.user_data = value
+
+    # -- supporting calls -------------------------------------------------------------------
+
+    def get_face(self, request: httpx.Request, group_id: str, person_id: str, face_id: str) -> httpx.Response:
+        """GET a face: `{"persistedFaceId", "userData"}`."""
+        face = self.resolve_face(group_id, person_id, face_id).face
+        return self.json_response(200, {"persistedFaceId": face.face_id, "userData": face.user_data})
+
+    def create_group(self, request: httpx.Request, group_id: str) -> httpx.Response:
+        """PUT a group `{"name", "userData"?}`: 200 empty, 409 PersonGroupExists if taken."""
+        if not self.group_id_is_valid(group_id):
+            self.fail("404.group-invalid")
+        self.check_media_type(request)
+        body = self.parse_body(request)
+        name = self.required_name(body)
+        user_data = self.optional_user_data(body, SUPPORT_USER_DATA_LIMIT)
+        if self.model.create_group(group_id, name, user_data, _now()) is None:
+            return self.plain_error(409, "PersonGroupExists", f"Person group '{group_id}' already exists.")
+        return self.empty(200)
+
+    def get_group(self, request: httpx.Request, group_id: str) -> httpx.Response:
+        """GET one group."""
+        return self.json_response(200, _group_json(self.resolve_group(group_id)))
+
+    def delete_group(self, request: httpx.Request, group_id: str) -> httpx.Response:
+        """DELETE a group with its persons and faces."""
+        self.model.delete_group(self.resolve_group(group_id).group_id)
+        return self.empty(200)
+
+    def list_groups(self, request: httpx.Request) -> httpx.Response:
+        """GET the groups sorted by ID: `start` is an exclusive lower bound, `top` at most 1000."""
+        params = request.url.params
+        top = self.parse_top(params.get("top"))
+        groups = self.model.list_groups(params.get("start"), top)
+        return self.json_response(200, [_group_json(g) for g in groups])
+
+    def parse_top(self, value: str | None) -> int:
+        """The `top` query parameter: an integer from 1 to 1000, default 1000."""
+        if value is None:
+            return DEFAULT_TOP
+        if not value.isascii() or not value.isdigit() or not 1 <= int(value) <= DEFAULT_TOP:
+            self.fail("400.bad-json", message=f"'top' must be an integer from 1 to {DEFAULT_TOP}.")
+        return int(value)
+
+    def create_person(self, request: httpx.Request, group_id: str) -> httpx.Response:
+        """POST a person `{"name", "userData"?}`: `{"personId"}`."""
+        group = self.resolve_group(group_id)
+        self.check_media_type(request)
+        body = self.parse_body(request)
+        name = self.required_name(body)
+        user_data = self.optional_user_data(body, SUPPORT_USER_DATA_LIMIT)
+        person = self.model.add_person(group, name, user_data)
+        return self.json_response(200, {"personId": person.person_id})
+
+    def add_face(self, request: httpx.Request, group_id: str, person_id: str) -> httpx.Response:
+        """POST a face (JSON `{"url"}` or octet-stream bytes; no detection): `{"persistedFaceId"}`."""
+        group = self.resolve_group(group_id)
+        person = self.resolve_person(group, person_id)
+        user_data = request.url.params.get("userData")
+        if user_data is not None and self.user_data_too_long(user_data):
+            self.fail("400.userdata-too-long")
+        self.check_image(request)
+        face = self.model.add_face(person, user_data)
+        return self.json_response(200, {"persistedFaceId": face.face_id})
+
+    def check_image(self, request: httpx.Request) -> None:
+        """An Add Face body: non-empty octet-stream bytes, or a JSON object with a non-empty url."""
+        content_type = request.headers.get("Content-Type", "")
+        if content_type.split(";", 1)[0].strip().lower() == "application/octet-stream":
+            if not request.content:
+                self.fail("400.bad-json", message="Image is empty.")
+            return
+        self.check_media_type(request)
+        url = self.parse_body(request).get("url")
+        if not isinstance(url, str) or not url:
+            self.fail("400.bad-json", message="Invalid image URL.")
+
+    def train_group(self, request: httpx.Request, group_id: str) -> httpx.Response:
+        """POST train: 202 empty; a Train while one runs leaves that one running."""
+        group = self.resolve_group(group_id)
+        if not self.group_is_training(group):
+            self.model.start_training(group, self.clock(), _now())
+        return self.empty(202)
+
+    def get_training_status(self, request: httpx.Request, group_id: str) -> httpx.Response:
+        """GET training: `{"status", "createdDateTime", "lastActionDateTime", "message": null}`."""
+        group = self.resolve_group(group_id)
+        state = self.training_state(group)
+        created = group.training_started_at or group.created_at
+        last = created
+        if state == "succeeded":
+            last = created + timedelta(seconds=self.config.training_seconds)
+        return self.json_response(
+            200,
+            {
+                "status": state,
+                "createdDateTime": _iso(created),
+                "lastActionDateTime": _iso(last),
+                "message": None,
+            },
+        )
+
+    def required_name(self, body: dict[str, Any]) -> str:
+        """The `name` of a group or person: a non-empty string of at most 128 characters."""
+        name = body.get("name")
+        if not isinstance(name, str) or not name:
+            self.fail("400.bad-json", message="'name' is required and must be a non-empty string.")
+        if len(name) > NAME_LIMIT:
+            self.fail("400.name-too-long")
+        return name
+
+    def optional_user_data(self, body: dict[str, Any], limit: int) -> str | None:
+        """The `userData` of a group or person: absent, null, or a string of at most `limit`."""
+        value = body.get("userData")
+        if value is not None and not isinstance(value, str):
+            self.fail("400.bad-json")
+        if value is not None and len(value) > limit:
+            self.fail("400.userdata-too-long")
+        return value
+
+    # -- answers ----------------------------------------------------------------------------
+
+    def fail(self, row_id: str, **fmt: Any) -> NoReturn:
+        """End the request with the error answer of this row."""
+        raise Reject(self.error(row_id, **fmt))
+
+    def error(self, row_id: str, **fmt: Any) -> httpx.Response:
+        """The error answer of a catalogue row: its status, code or statusCode, and message."""
+        row = catalogue.row(row_id)
+        if row.status is None:
+            raise ValueError(f"row {row_id!r} has no status: it is a cross-cutting check")
+        message = self.message(row_id, **fmt)
+        if row.envelope == "statusCode":
+            return self.json_response(row.status, {"error": {"statusCode": row.status, "message": message}})
+        return self.json_response(row.status, {"error": {"code": row.code, "message": message}})
+
+    def message(
+        self, row_id: str, *, group: str | None = None, seconds: int | None = None, message: str | None = None
+    ) -> str:
+        """The row's example message, with the real group ID / wait put in; or `message` as given."""
+        if message is not None:
+            return message
+        text = catalogue.row(row_id).example["error"]["message"]
+        if group is not None:
+            text = re.sub(r"'[^']*'", lambda _: f"'{group}'", text, count=1)
+        if seconds is not None:
+            text = re.sub(r"\d+(?= seconds)", str(seconds), text, count=1)
+        return text
+
+    def plain_error(self, status: int, code: str, message: str) -> httpx.Response:
+        """An error answer that no catalogue row describes (routing, supporting calls)."""
+        return self.json_response(status, {"error": {"code": code, "message": message}})
+
+    def json_response(self, status: int, payload: Any) -> httpx.Response:
+        """A JSON answer; ASCII escapes, so any stored string (even a lone surrogate) survives."""
+        content = json.dumps(payload, ensure_ascii=True).encode("ascii")
+        return httpx.Response(status, content=content, headers={"Content-Type": JSON_CONTENT_TYPE})
+
+    def empty(self, status: int) -> httpx.Response:
+        """An answer with no body bytes and no Content-Type."""
+        return httpx.Response(status, headers={"Content-Length": "0"})
+
+    def new_request_id(self) -> str:
+        """The `apim-request-id` of one answer."""
+        return self._request_ids()
+
+
+def _raw_path(request: httpx.Request) -> str:
+    return request.url.raw_path.split(b"?", 1)[0].decode("ascii", "replace")
+
+
+def _reject_constant(name: str) -> Any:
+    # Python's json takes NaN and Infinity; JSON does not.
+    raise ValueError(f"{name} is not JSON")
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _iso(moment: datetime) -> str:
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+
+
+def _group_json(group: Group) -> dict[str, Any]:
+    return {"personGroupId": group.group_id, "name": group.name, "userData": group.user_data}

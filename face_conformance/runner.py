@@ -1,0 +1,334 @@
+"""The runner: sends probes, judges them with the oracle, checks side effects, feeds the ledger.
+
+One Runner per run, shared by every test through a session fixture. Tests describe what to
+send; the runner does the sending, the reading back and the bookkeeping, so that the same
+judgement applies to explicit, generated and live-only cases alike.
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+import time
+from dataclasses import dataclass, field
+
+from . import oracle
+from .client import FaceClient, ends_the_run
+from .evidence import Exchange
+from .ledger import Ledger
+from .oracle import Expectation, Finding
+from .pacing import make_pacer
+from .probes import Probe, marker, on_face, user_data_body
+from .provisioning import Provisioner, SetupError, Supporting
+from .settings import Settings
+from .target import Target
+from .world import FaceRef, World
+
+CONFLICT_RETRIES = 2
+TRAINING_WAIT_S = 120.0
+
+
+@dataclass
+class Pending:
+    """An error answer whose face must be shown unchanged (x.no-change-on-error)."""
+
+    face: FaceRef
+    exchange: Exchange
+    sent: object
+
+
+@dataclass
+class Runner:
+    """Everything a run shares: settings, target, client, world, ledger."""
+
+    settings: Settings
+    target: Target
+    ledger: Ledger = field(default_factory=Ledger)
+    world: World | None = None
+    client: FaceClient = field(init=False)
+    calls: Supporting = field(init=False)
+    provisioner: Provisioner = field(init=False)
+    pending: list[Pending] = field(default_factory=list)
+    started: float = field(default_factory=time.monotonic)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def __post_init__(self) -> None:
+        self.client = FaceClient(
+            self.target.client, self.settings.effective_key,
+            pacer=make_pacer(self.settings.max_rps, self.settings.max_rpm),
+            timeout=self.settings.timeout, observer=self._observe_status,
+        )
+        self.calls = Supporting(self.client)
+        # Mock runs repeat exactly by default; live runs get fresh group names unless seeded.
+        seed = self.settings.seed if self.settings.seed is not None else (0 if self.target.mode == "mock" else None)
+        rng = random.Random(seed) if seed is not None else None
+        self.provisioner = Provisioner(self.settings, self.calls, rng=rng)
+
+    # -- set-up and teardown -------------------------------------------------------------------
+
+    def setup(self) -> World:
+        """Provision (or adopt) the world; a SetupError or Inconclusive propagates to the caller."""
+        self.world = self.provisioner.setup()
+        return self.world
+
+    def teardown(self) -> list[str]:
+        """Verify pending side effects, then delete or restore; returns problems to report."""
+        problems = []
+        if self.world is not None and self.ledger.stop_kind is None:
+            try:
+                self.flush()
+            except Exception as exc:  # noqa: BLE001 - teardown must go on whatever the server does
+                problems.append(f"final read-back failed: {exc}")
+        problems += self.provisioner.teardown()
+        return problems
+
+    # -- budget --------------------------------------------------------------------------------
+
+    def budget_left(self) -> bool:
+        """False once --budget requests have been spent."""
+        return self.settings.budget is None or self.client.sent < self.settings.budget
+
+    def spend_check(self, rows: tuple[str, ...]) -> bool:
+        """True if a probe may be sent; otherwise say why its rows went unobserved."""
+        if self.budget_left():
+            return True
+        for row in rows:
+            self.ledger.unreachable(row, f"--budget {self.settings.budget} requests spent before this row")
+        return False
+
+    # -- probes --------------------------------------------------------------------------------
+
+    @property
+    def deferred(self) -> bool:
+        """Smoke runs batch the read-backs of error answers into one Get Face."""
+        return self.settings.profile == "smoke"
+
+    def probe_on_face(self, label: str, **kw: object) -> Probe:
+        """A probe on the face under test (the world must be set up)."""
+        assert self.world is not None
+        return on_face(self.world, label, **kw)  # type: ignore[arg-type]
+
+    def run(self, probe: Probe, *, training: bool = False, record: bool = True) -> list[Finding]:
+        """Send one PATCH probe, judge it, check its side effects; returns its findings."""
+        assert self.world is not None, "setup() first"
+        expectation = oracle.expect(probe, self.world, training=training)
+        if expectation.primary == "200.ok" or (expectation.face_id and not self.deferred):
+            self.flush()
+        exchange = self.send(probe, tag=probe.rows[0] if probe.rows else expectation.primary)
+        findings = oracle.judge(exchange, expectation, strict_messages=self.settings.strict_messages)
+        findings += self._side_effects(probe, expectation, exchange)
+        if record:
+            self.ledger.extend(findings)
+        return findings
+
+    def send(self, probe: Probe, *, tag: str) -> Exchange:
+        """Send a probe, repeating it (briefly) after a 409 conflict, which is transient."""
+        if probe.force and self.target.forcer:
+            self.target.forcer(probe.force)
+        for attempt in range(CONFLICT_RETRIES + 1):
+            exchange = self.client.send("PATCH", probe.path, headers=probe.headers, body=probe.body,
+                                        key=probe.key, tag=tag, forced_403=probe.force == "quota")
+            if not self._is_conflict(exchange) or probe.force == "concurrent" or attempt == CONFLICT_RETRIES:
+                return exchange
+            self.ledger.extend(self._conflict_findings(exchange))
+            time.sleep(0.2 * (attempt + 1))
+        return exchange
+
+    @staticmethod
+    def _is_conflict(exchange: Exchange) -> bool:
+        return exchange.status == 409 and exchange.answer is not None and \
+            exchange.answer.error_field("code") == "ConcurrentOperationConflict"
+
+    def _conflict_findings(self, exchange: Exchange) -> list[Finding]:
+        faults = oracle.envelope_faults(exchange, "409.concurrent")
+        if faults:
+            return [Finding("409.concurrent", "fail", "; ".join(faults), exchange)]
+        return [Finding("409.concurrent", "pass", "a conflict answered as documented", exchange)]
+
+    # -- side effects ----------------------------------------------------------------------------
+
+    def _side_effects(self, probe: Probe, expectation: Expectation, exchange: Exchange) -> list[Finding]:
+        assert self.world is not None
+        face = self.world.face_named(expectation.face_id) if expectation.face_id else None
+        if face is None or exchange.status is None:
+            return []
+        if exchange.status == 200:
+            return self._read_after_write(face, expectation, exchange)
+        if 400 <= exchange.status < 500 and exchange.status != 429:
+            with self._lock:
+                self.pending.append(Pending(face, exchange, expectation.user_data))
+            return [] if self.deferred else self.flush(record=False)
+        return []
+
+    def _read_after_write(self, face: FaceRef, expectation: Expectation, exchange: Exchange) -> list[Finding]:
+        try:
+            stored, got = self.calls.get_face(face)
+        except SetupError as exc:
+            return [Finding("x.read-after-write", "error", f"could not read the face back: {exc}", exc.exchange)]
+        self.world.remember(face, stored)  # type: ignore[union-attr]
+        sent = expectation.user_data
+        if not isinstance(sent, str):
+            what = "no userData" if not expectation.has_user_data else f"userData {sent!r}"
+            self.ledger.observe(f"info.stored-after-{'missing' if sent is None else 'non-string'}", "200.ok",
+                                f"after an update with {what}, Get Face shows userData {stored!r}",
+                                got.to_dict("info", "what the face holds afterwards"))
+            return []
+        if stored == sent or (sent == "" and stored is None):
+            return [Finding("x.read-after-write", "pass", "Get Face returned exactly the userData written", got)]
+        return [Finding("x.read-after-write", "fail",
+                        f"wrote {_show(sent)}, Get Face returned {_show(stored)}", got)]
+
+    def flush(self, *, record: bool = True) -> list[Finding]:
+        """Read back every face with pending error answers; findings for x.no-change-on-error."""
+        with self._lock:
+            pending, self.pending = self.pending, []
+        findings: list[Finding] = []
+        for face in {p.face for p in pending}:
+            mine = [p for p in pending if p.face == face]
+            findings += self._verify_unchanged(face, mine)
+        if record:
+            self.ledger.extend(findings)
+        return findings
+
+    def _verify_unchanged(self, face: FaceRef, pending: list[Pending]) -> list[Finding]:
+        assert self.world is not None
+        before = self.world.believed(face)
+        try:
+            now, got = self.calls.get_face(face)
+        except SetupError as exc:
+            return [Finding("x.no-change-on-error", "error", f"could not read the face back: {exc}", exc.exchange)]
+        if (now or None) == (before or None):
+            return [Finding("x.no-change-on-error", "pass", f"the face still holds {_show(before)}", p.exchange)
+                    for p in pending]
+        self.world.remember(face, now)
+        culprit = next((p for p in pending if p.sent == now), pending[-1])
+        who = "this request" if culprit.sent == now else f"one of {len(pending)} error answers (the last shown)"
+        return [Finding("x.no-change-on-error", "fail",
+                        f"after {culprit.exchange.describe_answer()} to {who}, the face's userData changed from "
+                        f"{_show(before)} to {_show(now)}", culprit.exchange)]
+
+    # -- statuses the client sees on the way -----------------------------------------------------
+
+    def _observe_status(self, kind: str, exchange: Exchange) -> None:
+        if kind == "429":
+            self.ledger.extend(self._shape_findings("429.rate-limit", exchange))
+        elif kind == "403" and ends_the_run(exchange) and exchange.answer and \
+                exchange.answer.error_field("code") != "UnsupportedFeature":
+            self.ledger.extend(self._shape_findings("403.quota", exchange))
+
+    def _shape_findings(self, row_id: str, exchange: Exchange) -> list[Finding]:
+        faults = oracle.envelope_faults(exchange, row_id)
+        if self.settings.strict_messages and (fault := oracle.message_fault(exchange, row_id)):
+            faults.append(f"--strict-messages: {fault}")
+        if faults:
+            note = "; ".join(faults)
+            return [Finding(row_id, "fail", note, exchange), Finding("x.error-envelope", "fail", note, exchange)]
+        return [Finding(row_id, "pass", f"HTTP {exchange.status} in the documented shape", exchange),
+                Finding("x.error-envelope", "pass", "error envelope as documented", exchange)]
+
+    # -- live-only rows ------------------------------------------------------------------------
+
+    def concurrent_writes(self, n: int = 4) -> list[Finding]:
+        """N parallel updates of one face with distinct values, then a read-back."""
+        assert self.world is not None
+        self.flush()
+        face = self.world.face
+        before = self.world.believed(face)
+        values = [f"concurrent-{i}-{marker()}" for i in range(n)]
+        probes = [self.probe_on_face(f"parallel update {i + 1} of {n}", body=user_data_body(v))
+                  for i, v in enumerate(values)]
+        barrier = threading.Barrier(n)
+        results: list[Exchange | None] = [None] * n
+
+        def worker(i: int) -> None:
+            try:
+                barrier.wait(timeout=10)
+            except threading.BrokenBarrierError:
+                pass
+            results[i] = self.client.send("PATCH", probes[i].path, headers=probes[i].headers,
+                                          body=probes[i].body, tag="x.concurrent-writes")
+
+        threads = [threading.Thread(target=worker, args=(i,), daemon=True) for i in range(n)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(self.settings.timeout * 3 + 10)
+        findings = self._judge_parallel(values, results, before)
+        self.ledger.extend(findings)
+        return findings
+
+    def _judge_parallel(self, values: list[str], results: list[Exchange | None], before: str | None
+                        ) -> list[Finding]:
+        assert self.world is not None
+        findings: list[Finding] = []
+        winners = []
+        for value, exchange in zip(values, results, strict=True):
+            if exchange is None:
+                findings.append(Finding("x.concurrent-writes", "error", "a parallel update did not finish"))
+                continue
+            findings += oracle._status_findings(exchange)
+            if exchange.status == 200:
+                winners.append(value)
+            elif self._is_conflict(exchange):
+                findings += self._conflict_findings(exchange)
+            else:
+                findings.append(Finding("x.concurrent-writes", "fail",
+                                        f"a parallel update got {exchange.describe_answer()}; only 200, 409 "
+                                        "ConcurrentOperationConflict or 429 conform", exchange))
+        try:
+            stored, got = self.calls.get_face(self.world.face)
+        except SetupError as exc:
+            return findings + [Finding("x.concurrent-writes", "error", f"could not read the face back: {exc}",
+                                       exc.exchange)]
+        self.world.remember(self.world.face, stored)
+        allowed = winners or [before]
+        if stored in allowed:
+            findings.append(Finding("x.concurrent-writes", "pass",
+                                    f"{len(winners)} of {len(values)} parallel updates got 200; the face holds one "
+                                    "of their values", got))
+        else:
+            findings.append(Finding("x.concurrent-writes", "fail",
+                                    f"after parallel updates of which {winners or 'none'} got 200, the face holds "
+                                    f"{_show(stored)}", got))
+        return findings
+
+    def training(self) -> list[Finding]:
+        """Train the group, update while training runs: 409.training; then wait for the end."""
+        assert self.world is not None
+        group = self.world.face.group
+        if self.settings.bring_your_own:
+            self.ledger.unreachable("409.training", "a bring-your-own run never trains the user's group")
+            return []
+        self.flush()
+        started = self.calls.train(group)
+        if started.status != 202:
+            self.ledger.unreachable("409.training", f"Train answered {started.describe_answer()}, not 202")
+            return []
+        try:
+            return self._update_while_training(group)
+        finally:
+            self._wait_for_training(group)
+
+    def _update_while_training(self, group: str) -> list[Finding]:
+        if self.calls.training_status(group) != "running":
+            self.ledger.unreachable("409.training", "training had finished before an update could be sent")
+            return []
+        probe = self.probe_on_face("update while the group is training", rows=("409.training",))
+        findings = self.run(probe, training=True, record=False)
+        if any(f.row == "409.training" and f.verdict == "fail" for f in findings) and \
+                self.calls.training_status(group) != "running":
+            # Training ended between the status read and the update: nothing was shown either way.
+            findings = [f for f in findings if f.row != "409.training"]
+            self.ledger.unreachable("409.training", "training finished while the update was in flight")
+        self.ledger.extend(findings)
+        return findings
+
+    def _wait_for_training(self, group: str) -> None:
+        deadline = time.monotonic() + TRAINING_WAIT_S
+        while time.monotonic() < deadline and self.calls.training_status(group) == "running":
+            time.sleep(0.3)
+
+
+def _show(value: object) -> str:
+    text = repr(value)
+    return text if len(text) <= 80 else f"{text[:60]}…({len(text)} chars)"

@@ -1,0 +1,114 @@
+"""Hypothesis recipes for the suite's generated cases, each named for the values it makes."""
+
+from __future__ import annotations
+
+import json
+import uuid
+
+from hypothesis import strategies as st
+
+from . import catalogue
+
+# Characters by UTF-8 width: they make userData whose byte, code point and UTF-16 counts differ.
+WIDE_CHARACTERS = ("é", "€", "界", "😀", "\u0301")
+# Characters that would change a path's structure rather than a segment's value.
+PATH_STRUCTURE = set("/\\?#%")
+
+SHOULD_ACCEPT_MEDIA_TYPES = ("application/json", "application/json; charset=utf-8", "Application/JSON",
+                             "application/json;charset=UTF-8")
+MUST_REJECT_MEDIA_TYPES = ("text/plain", "application/xml", "application/x-www-form-urlencoded",
+                           "multipart/form-data", "application/octet-stream")
+EITHER_MEDIA_TYPES = ("text/json", "application/merge-patch+json")
+
+
+def user_data_near_limit(*, spread: int = 8) -> st.SearchStrategy[str]:
+    """Strings whose UTF-8 bytes, code points or UTF-16 units sit within `spread` of the 1KB limit."""
+    if spread < 1:
+        raise ValueError("spread must be at least 1; use spread=8 for a tight band around the limit")
+    limit = catalogue.user_data_limit()
+
+    @st.composite
+    def build(draw: st.DrawFn) -> str:
+        wide = draw(st.sampled_from(WIDE_CHARACTERS))
+        count = draw(st.integers(0, limit // len(wide.encode())))
+        measure = draw(st.sampled_from(("bytes", "points", "utf16")))
+        target = limit + draw(st.integers(-spread, spread))
+        unit = {"bytes": len(wide.encode()), "points": 1, "utf16": len(wide.encode("utf-16-le")) // 2}[measure]
+        padding = max(0, target - count * unit)
+        text = draw(st.sampled_from(("a", " ", "0"))) * padding + wide * count
+        return text if draw(st.booleans()) else text[::-1]
+
+    return build()
+
+
+def round_trip_text(*, max_size: int = 120) -> st.SearchStrategy[str]:
+    """Any Unicode text a face may store (no lone surrogates), whitespace at the ends included."""
+    if max_size < 1:
+        raise ValueError("max_size must be at least 1")
+    core = st.text(st.characters(exclude_categories=("Cs",)), max_size=max_size)
+    return st.builds(lambda pre, text, post: pre + text + post,
+                     st.sampled_from(("", " ", "\t", "\n ")), core, st.sampled_from(("", " ", "\r\n", "\u3000")))
+
+
+def _safe_segment(value: str) -> bool:
+    return bool(value) and value not in (".", "..") and not (set(value) & PATH_STRUCTURE)
+
+
+def malformed_group_ids() -> st.SearchStrategy[str]:
+    """personGroupIds that break the documented format: upper case, too long, punctuation, encoded."""
+    documented = st.sampled_from(catalogue.parameter("personGroupId")["x-malformed"])
+    pattern = catalogue.parameter_pattern("personGroupId")
+    too_long = st.integers(65, 80).map(lambda n: "g" * n)
+    upper = st.from_regex(r"[a-z0-9]{0,10}[A-Z][a-zA-Z0-9]{0,10}", fullmatch=True)
+    punctuated = st.builds(lambda a, p, b: a + p + b, st.from_regex(r"[a-z0-9]{1,8}", fullmatch=True),
+                           st.sampled_from("!$&'()*+,;=:@ .~é"), st.from_regex(r"[a-z0-9]{0,8}", fullmatch=True))
+    generated = st.one_of(too_long, upper, punctuated).filter(
+        lambda v: _safe_segment(v) and not pattern.match(v))
+    return st.one_of(documented, generated)
+
+
+def malformed_guids() -> st.SearchStrategy[str]:
+    """IDs that are not canonical GUIDs: words, numbers, bad hex, wrong grouping, braces, encoded braces."""
+    documented = st.sampled_from(catalogue.parameter("personId")["x-malformed"])
+    random_guid = st.uuids(version=4).map(str)
+    variants = st.one_of(
+        random_guid.map(lambda g: "{" + g + "}"),
+        random_guid.map(lambda g: "%7B" + g + "%7D"),
+        random_guid.map(lambda g: g.replace("-", "")[:31]),
+        random_guid.map(lambda g: g[:-1] + "z"),
+        random_guid.map(lambda g: g + "0"),
+        st.from_regex(r"[a-z]{1,12}", fullmatch=True),
+        st.integers(0, 10**9).map(str),
+    )
+    return st.one_of(documented, variants)
+
+
+def unknown_guids() -> st.SearchStrategy[str]:
+    """Well-formed GUIDs that name nothing (lower or upper case)."""
+    return st.builds(lambda g, upper: g.upper() if upper else g, st.uuids(version=4).map(str), st.booleans())
+
+
+def non_object_bodies() -> st.SearchStrategy[bytes]:
+    """Bodies that are not a JSON object: broken JSON text, or JSON arrays, scalars and null."""
+    broken = st.sampled_from((b'{"userData": ', b"{userData: 'x'}", b'{"userData": "x",}', b"<xml/>",
+                              b"userData=x", b'{"userData": "x"', b"\xff\xfe{}"))
+    scalars = st.one_of(st.none(), st.booleans(), st.integers(), st.text(max_size=20),
+                        st.lists(st.integers(), max_size=3))
+    return st.one_of(broken, scalars.map(lambda v: json.dumps(v).encode()))
+
+
+def non_string_user_data() -> st.SearchStrategy[object]:
+    """userData values of the wrong JSON type (the page's 'wrong JSON body')."""
+    return st.one_of(st.integers(), st.floats(allow_nan=False, allow_infinity=False), st.booleans(),
+                     st.lists(st.integers(), max_size=3), st.dictionaries(st.text(max_size=5), st.integers(),
+                                                                            max_size=2))
+
+
+def media_types() -> st.SearchStrategy[str]:
+    """Every media type CONTRACT.md point 4 names: accepted, rejected and either-way."""
+    return st.sampled_from(SHOULD_ACCEPT_MEDIA_TYPES + MUST_REJECT_MEDIA_TYPES + EITHER_MEDIA_TYPES)
+
+
+def random_guid() -> str:
+    """A fresh GUID string."""
+    return str(uuid.uuid4())

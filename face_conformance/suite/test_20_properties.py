@@ -1,0 +1,130 @@
+"""Generated cases (Hypothesis): the 1KB boundary, exact round trips, malformed IDs, media types, bodies."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+from hypothesis import example, given
+from hypothesis import strategies as st
+
+from face_conformance import strategies
+from face_conformance.failures import assert_held
+from face_conformance.oracle import user_data_size
+from face_conformance.probes import Probe, user_data_body
+from face_conformance.runner import Runner
+
+
+@pytest.fixture(scope="module")
+def gen(runner: Runner, settings) -> Runner:
+    """The runner, for generated cases: skipped by the smoke profile and once the budget is spent."""
+    if settings.profile == "smoke":
+        pytest.skip("generated cases belong to --profile full")
+    return runner
+
+
+def _send(runner: Runner, label: str, rows: tuple[str, ...], **kw: object) -> None:
+    _run_probe(runner, runner.probe_on_face(label, rows=rows, **kw))
+
+
+@pytest.mark.row("400.userdata-too-long")
+@given(value=strategies.user_data_near_limit())
+@example(value="x" * 1024)
+@example(value="x" * 1025)
+@example(value="é" * 512)
+@example(value="😀" * 1024)
+@example(value="😀" * 1025)
+def test_user_data_boundary(gen: Runner, value: str) -> None:
+    """At most 1024 UTF-8 bytes MUST be accepted, over 1024 code points MUST be rejected; between, either."""
+    size_bytes, points = user_data_size(value)
+    _send(gen, f"userData of {size_bytes} UTF-8 bytes / {points} code points", ("400.userdata-too-long", "200.ok"),
+          body=user_data_body(value))
+    _note_reading(gen, size_bytes, points)
+
+
+def _note_reading(runner: Runner, size_bytes: int, points: int) -> None:
+    """Report which reading of '1KB' the server follows (INFO), from the last in-between answer."""
+    last = runner.ledger.findings[-1] if runner.ledger.findings else None
+    if not (points <= 1024 < size_bytes) or last is None or last.exchange is None:
+        return
+    status = last.exchange.status
+    reading = "characters (code points or UTF-16 units)" if status == 200 else "UTF-8 bytes"
+    runner.ledger.observe(f"info.userdata-reading-{'chars' if status == 200 else 'bytes'}", "400.userdata-too-long",
+                          f"reads 1KB as {reading}: userData of {points} code points / {size_bytes} bytes got "
+                          f"HTTP {status}", last.exchange.to_dict("info", "boundary probe"))
+
+
+@pytest.mark.row("x.read-after-write")
+@given(value=strategies.round_trip_text())
+def test_user_data_round_trips(gen: Runner, value: str) -> None:
+    """Any userData within the limit is stored exactly: same code points, no trimming, no normalisation."""
+    _send(gen, "round trip", ("x.read-after-write",), body=user_data_body(value))
+
+
+@pytest.mark.row("404.group-invalid")
+@given(group=strategies.malformed_group_ids())
+def test_malformed_group_ids(gen: Runner, group: str) -> None:
+    """A personGroupId that breaks the format gets 404 PersonGroupNotFound."""
+    probe = gen.probe_on_face(f"malformed personGroupId {group!r}", rows=("404.group-invalid",))
+    _run_probe(gen, replace(probe, group=group))
+
+
+@pytest.mark.row("404.person-invalid")
+@given(person=strategies.malformed_guids())
+def test_malformed_person_ids(gen: Runner, person: str) -> None:
+    """A personId that is not a GUID gets 404 PersonNotFound."""
+    probe = gen.probe_on_face(f"malformed personId {person!r}", rows=("404.person-invalid",))
+    _run_probe(gen, replace(probe, person=person))
+
+
+@pytest.mark.row("404.face-invalid")
+@given(face=strategies.malformed_guids())
+def test_malformed_face_ids(gen: Runner, face: str) -> None:
+    """A persistedFaceId that is not a GUID gets 404 PersistedFaceNotFound."""
+    probe = gen.probe_on_face(f"malformed persistedFaceId {face!r}", rows=("404.face-invalid",))
+    _run_probe(gen, replace(probe, face=face))
+
+
+@pytest.mark.row("404.person-missing")
+@given(person=strategies.unknown_guids(), face=st.one_of(st.none(), strategies.unknown_guids()))
+def test_unknown_ids(gen: Runner, person: str, face: str | None) -> None:
+    """Well-formed IDs that name nothing get the 'not found' rows, person before face."""
+    probe = gen.probe_on_face("unknown person", rows=("404.person-missing",))
+    _run_probe(gen, replace(probe, person=person, face=face or probe.face))
+
+
+@pytest.mark.row("415.media-type")
+@given(media=strategies.media_types())
+def test_media_types(gen: Runner, media: str) -> None:
+    """JSON is accepted (parameters and case allowed); the listed non-JSON types get 415."""
+    _send(gen, f"Content-Type {media}", ("415.media-type",), content_type=media)
+
+
+@pytest.mark.row("400.bad-json")
+@given(body=strategies.non_object_bodies())
+def test_bodies_that_are_not_objects(gen: Runner, body: bytes) -> None:
+    """A body that is not parsable JSON, or JSON but not an object, gets 400 BadArgument."""
+    _send(gen, "body that is not a JSON object", ("400.bad-json",), body=body)
+
+
+@pytest.mark.row("400.bad-json")
+@given(value=strategies.non_string_user_data())
+def test_user_data_of_the_wrong_type(gen: Runner, value: object) -> None:
+    """A userData that is not a string SHOULD get 400 BadArgument (coercion is a warning)."""
+    _send(gen, f"userData of type {type(value).__name__}", ("400.bad-json",), body=user_data_body(value))
+
+
+@pytest.mark.row("200.ok")
+@pytest.mark.parametrize("body", [b"{}", b'{"userData": null}', b"", b'{"userData": "extra", "unknown": 1}'],
+                         ids=["no-userData", "null-userData", "empty-body", "extra-field"])
+def test_open_bodies(gen: Runner, body: bytes) -> None:
+    """Bodies the page leaves open: accepted (a rejection is a warning), what is stored is reported."""
+    _send(gen, f"body {body!r}", ("200.ok",), body=body)
+
+
+def _run_probe(runner: Runner, probe: Probe) -> None:
+    if not runner.spend_check(probe.rows):
+        return
+    seen = len(runner.ledger.findings)
+    runner.run(probe)
+    assert_held(runner.ledger.findings[seen:])

@@ -1,0 +1,28 @@
+"""The cross-cutting rows: judged on every answer so far, and provoked where they need their own request."""
+
+from __future__ import annotations
+
+import pytest
+
+from face_conformance.failures import assert_held
+from face_conformance.runner import Runner
+
+# Rows every PATCH answer is judged against; the suite has sent many by the time this runs.
+JUDGED_ON_EVERY_ANSWER = ("x.error-envelope", "x.documented-status")
+
+
+@pytest.mark.row("x.no-change-on-error")
+def test_no_change_on_error(runner: Runner) -> None:
+    """After the error answers so far, every face they addressed still holds what it held."""
+    runner.flush()
+    findings = [f for f in runner.ledger.findings if f.row == "x.no-change-on-error"]
+    assert findings, "no error answer addressed a real face, so x.no-change-on-error was never checked"
+    assert_held(findings)
+
+
+@pytest.mark.parametrize("row_id", [pytest.param(r, marks=pytest.mark.row(r), id=r) for r in JUDGED_ON_EVERY_ANSWER])
+def test_judged_on_every_answer(runner: Runner, row_id: str) -> None:
+    """Every answer so far kept to the row (the evidence names the first that did not)."""
+    findings = [f for f in runner.ledger.findings if f.row == row_id]
+    assert findings, f"no answer was judged against {row_id}"
+    assert_held(findings)

@@ -1,0 +1,85 @@
+"""The one seam between the suite and a server: an httpx.Client over the network or over respx.
+
+Mock mode routes the client, through a strict respx router, to the embedded reference service's
+`handle(httpx.Request) -> httpx.Response`; live mode sends over the network. Nothing above this
+module knows which, except for `Target.forcer`, which only the in-process reference offers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import httpx
+import respx
+
+from .reference import ReferenceConfig, ReferenceService
+from .settings import Settings
+
+MOCK_BASE_URL = "https://embedded-reference.invalid"
+
+
+@dataclass
+class Target:
+    """A configured httpx client plus what the reports say about where it points."""
+
+    client: httpx.Client
+    base_url: str
+    mode: str
+    forcer: Callable[[str], None] | None = None
+    service: ReferenceService | None = None
+
+    @property
+    def label(self) -> str:
+        """The endpoint as reports show it."""
+        return "embedded reference (mock)" if self.mode == "mock" else self.base_url
+
+    def close(self) -> None:
+        """Close the client and its connections."""
+        self.client.close()
+
+
+def _timeout(settings: Settings) -> httpx.Timeout:
+    return httpx.Timeout(settings.timeout, connect=min(settings.timeout, 10.0))
+
+
+def _limits(settings: Settings) -> httpx.Limits:
+    return httpx.Limits(max_connections=settings.concurrency + 4, max_keepalive_connections=settings.concurrency)
+
+
+def mock_reference(seed: int | None) -> ReferenceService:
+    """The reference as mock mode runs it: brief training and a write hold so 409s can be seen."""
+    return ReferenceService(ReferenceConfig(training_seconds=0.6, write_hold_seconds=0.05, rate_limit_wait_seconds=0,
+                                            seed=0 if seed is None else seed))
+
+
+def mock_target(settings: Settings, service: ReferenceService | None = None) -> Target:
+    """A client whose every request is answered in process by the reference service."""
+    service = service or mock_reference(settings.seed)
+    router = respx.MockRouter(assert_all_mocked=True, assert_all_called=False, base_url=MOCK_BASE_URL)
+    router.route().mock(side_effect=service.handle)
+    client = httpx.Client(
+        base_url=MOCK_BASE_URL,
+        transport=httpx.MockTransport(router.handler),
+        timeout=_timeout(settings),
+    )
+    return Target(client=client, base_url=MOCK_BASE_URL, mode="mock", forcer=service.force, service=service)
+
+
+def live_target(settings: Settings, transport: httpx.BaseTransport | None = None) -> Target:
+    """A client for a real endpoint: TLS verified, proxies from the environment, timeouts."""
+    assert settings.endpoint, "live_target needs an endpoint"
+    client = httpx.Client(
+        base_url=settings.endpoint,
+        timeout=_timeout(settings),
+        limits=_limits(settings),
+        trust_env=True,
+        follow_redirects=False,
+        transport=transport,
+    )
+    return Target(client=client, base_url=settings.endpoint, mode="live")
+
+
+def make_target(settings: Settings) -> Target:
+    """The target the settings name: live with an endpoint, else the embedded reference."""
+    return live_target(settings) if settings.endpoint else mock_target(settings)

@@ -1,0 +1,3 @@
+"""The zoo's broken variants."""
+
+from __future__ import annotations

@@ -1,0 +1,3 @@
+"""The zoo's conformant variants."""
+
+from __future__ import annotations

@@ -1,0 +1,3 @@
+"""The zoo's hostile variants."""
+
+from __future__ import annotations

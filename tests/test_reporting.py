@@ -1,0 +1,367 @@
+"""Self-tests of `face_conformance.reporting`: the four report files, from hand-built results.
+
+`sample_result()` is also used by the baseline and browser tests: it holds every catalogue row,
+failures with evidence, a hostile body (`<script>`, control characters, 50,000 characters) and a
+timeout, so each format is tested against what a misbehaving server can send.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+from junitparser import Error, Failure, JUnitXml, Skipped
+
+from face_conformance import catalogue, reporting
+from face_conformance.reporting import write_reports
+
+ENDPOINT = "http://127.0.0.1:8080"
+HOSTILE = '<script>alert("pwned")</script><img src=x onerror=alert(1)>'
+HUGE_LEN = 50_000
+PATCH_URL = ENDPOINT + "/face/v1.0/persongroups/conformance-ab12/persons/{p}/persistedFaces/{f}"
+
+# Outcomes the sample gives to some rows; every other row passes.
+SAMPLE_OUTCOMES = {
+    "400.userdata-too-long": "fail",
+    "401.invalid-key": "fail",
+    "415.media-type": "fail",
+    "400.name-too-long": "not-applicable",
+    "403.quota": "not-observed",
+    "409.concurrent": "not-observed",
+    "429.rate-limit": "accepted",
+    "x.lookup-order": "warn",
+    "x.concurrent-writes": "error",
+    "x.read-after-write": "info",
+}
+
+
+@pytest.fixture(autouse=True)
+def _clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Tests must not append to a real CI step summary, nor depend on the shell's variables."""
+    monkeypatch.delenv("GITHUB_STEP_SUMMARY", raising=False)
+
+
+# ---- building results ---------------------------------------------------------------------------
+
+
+def evidence(
+    verdict: str,
+    note: str,
+    status: int | None,
+    body: Any = "",
+    *,
+    error: str | None = None,
+    request_body: str = '{"userData": "x"}',
+) -> dict[str, Any]:
+    """One evidence item as the engine records it (key already shown as ***)."""
+    url = PATCH_URL.format(p="6f1c2d1e-0000-4000-8000-000000000001", f="6f1c2d1e-0000-4000-8000-000000000002")
+    return {
+        "verdict": verdict,
+        "note": note,
+        "request": {
+            "method": "PATCH",
+            "url": url,
+            "headers": {"Ocp-Apim-Subscription-Key": "***", "Content-Type": "application/json"},
+            "body": request_body,
+        },
+        "response": None
+        if status is None
+        else {
+            "status": status,
+            "headers": {"Content-Type": "application/json; charset=utf-8"},
+            "body": body if isinstance(body, str) else json.dumps(body),
+            "truncated": False,
+        },
+        "error": error,
+        "curl": f"curl -X PATCH '{url}' -H 'Ocp-Apim-Subscription-Key: ***' -d '{request_body}'",
+    }
+
+
+def _row_evidence(row_id: str, outcome: str) -> list[dict[str, Any]]:
+    if row_id == "400.userdata-too-long":
+        hostile = HOSTILE + "\x00\x07" + "A" * HUGE_LEN
+        return [
+            evidence("pass", "1024 bytes accepted", 200, ""),
+            evidence("fail", "expected 400 BadArgument for 1025 code points; got 200", 200, hostile),
+        ]
+    if row_id == "401.invalid-key":
+        body = {"error": {"code": "401", "message": "Access denied due to invalid subscription key."}}
+        return [evidence("fail", "expected code Unspecified; got '401'", 401, body)]
+    if row_id == "415.media-type":
+        return [evidence("fail", "no answer for text/plain", None, error="timeout after 30 s")]
+    if row_id == "429.rate-limit":
+        body = {"error": {"code": "429", "message": "Rate limit is exceeded. Try again in 2 seconds."}}
+        return [evidence("fail", "expected error.statusCode 429", 429, body)]
+    if row_id == "x.lookup-order":
+        body = {"error": {"code": "PersonNotFound", "message": "Person ID not found."}}
+        return [evidence("warn", "expected PersonGroupNotFound first", 404, body)]
+    if outcome in ("not-applicable", "not-observed", "error"):
+        return []
+    return [evidence(outcome if outcome in ("pass", "info") else "pass", f"{row_id} as documented", 200, "")]
+
+
+def _row(known: catalogue.Row) -> dict[str, Any]:
+    outcome = SAMPLE_OUTCOMES.get(known.id, "pass")
+    row: dict[str, Any] = {
+        "id": known.id,
+        "level": known.level,
+        "outcome": outcome,
+        "summary": f"{known.id}: {outcome} | with a pipe",
+        "requests": 2,
+        "status": known.status,
+        "code": known.code,
+        "when": known.when,
+        "page": {"zh": known.page_zh, "en": known.page_en},
+        "evidence": _row_evidence(known.id, outcome),
+    }
+    if outcome == "accepted":
+        row["accepted_reason"] = "Azure sends code '429' without statusCode"
+    if outcome == "error":
+        row["summary"] = "suite error: KeyError 'persistedFaceId'"
+    return row
+
+
+def sample_result(**overrides: Any) -> dict[str, Any]:
+    """A complete non-conformant result: every catalogue row once, in catalogue order."""
+    result: dict[str, Any] = {
+        "suite": {"name": "face-conformance", "version": "0.1.0"},
+        "target": {
+            "endpoint": ENDPOINT,
+            "mode": "live",
+            "profile": "full",
+            "seed": 123,
+            "started": "2026-11-27T23:40:00Z",
+            "strict": False,
+            "strict_messages": False,
+        },
+        "verdict": "non-conformant",
+        "verdict_reason": "3 MUST rows failed: 400.userdata-too-long, 401.invalid-key, 415.media-type",
+        "exit_code": 1,
+        "requests": 42,
+        "duration_s": 3.14,
+        "rows": [_row(known) for known in catalogue.rows()],
+        "observations": [
+            {
+                "id": "info.userdata-reading",
+                "row": "400.userdata-too-long",
+                "summary": "userData limit is read as 1024 code points",
+                "evidence": [evidence("info", "1025 bytes, 1024 code points: 200", 200, "")],
+            }
+        ],
+        "baseline": {
+            "file": "baselines/azure-current.yaml",
+            "stale": [{"row": "403.quota", "seen": {"status": 403}, "why": "old quota shape"}],
+        },
+    }
+    result.update(overrides)
+    return result
+
+
+def passing_result() -> dict[str, Any]:
+    """A conformant result: every applicable row passes, 400.name-too-long is not applicable."""
+    result = sample_result(
+        verdict="conformant", verdict_reason="every MUST row passed", exit_code=0, baseline=None
+    )
+    for row in result["rows"]:
+        row["outcome"] = "not-applicable" if row["level"] == "N/A" else "pass"
+        row["evidence"] = [] if row["level"] == "N/A" else [evidence("pass", "as documented", 200, "")]
+        row.pop("accepted_reason", None)
+    return result
+
+
+def _ids(outcome: str) -> set[str]:
+    return {rid for rid, o in SAMPLE_OUTCOMES.items() if o == outcome}
+
+
+@pytest.fixture
+def written(tmp_path: Path) -> dict[str, Path]:
+    """The sample result's reports, written into a directory that does not exist yet."""
+    return write_reports(sample_result(), tmp_path / "nested" / "reports")
+
+
+# ---- the package --------------------------------------------------------------------------------
+
+
+def test_public_names_are_pinned() -> None:
+    assert sorted(reporting.__all__) == [
+        "build_junit",
+        "render_html",
+        "render_json",
+        "render_markdown",
+        "write_reports",
+    ]
+
+
+def test_write_reports_creates_the_directory_and_all_four_files(written: dict[str, Path]) -> None:
+    assert set(written) == {"json", "html", "junit", "markdown"}
+    names = {path.name for path in written.values()}
+    assert names == {"conformance.json", "report.html", "junit.xml", "summary.md"}
+    assert all(path.is_file() and path.stat().st_size > 0 for path in written.values())
+
+
+def test_minimal_result_without_optional_keys_still_renders(tmp_path: Path) -> None:
+    result = {
+        "target": {"endpoint": "embedded reference", "mode": "mock"},
+        "verdict": "inconclusive",
+        "rows": [{"id": rid, "outcome": "not-observed"} for rid in catalogue.row_ids()],
+    }
+    paths = write_reports(result, tmp_path)
+    page = paths["html"].read_text(encoding="utf-8")
+    assert 'data-verdict="inconclusive"' in page
+    assert "Invalid Face ID" in page  # page text filled in from the catalogue
+    assert len(JUnitXml.fromfile(str(paths["junit"]))) == 1
+
+
+# ---- conformance.json ---------------------------------------------------------------------------
+
+
+def test_json_round_trips(written: dict[str, Path]) -> None:
+    text = written["json"].read_text(encoding="utf-8")
+    assert json.loads(text) == sample_result()
+    assert "人物组" in text  # ensure_ascii=False: Chinese stays readable
+    assert text.startswith('{\n  "suite"')  # indent 2
+
+
+def test_a_key_that_slipped_through_is_masked_everywhere(tmp_path: Path) -> None:
+    secret = "0123456789abcdef0123456789abcdef"
+    result = sample_result()
+    item = result["rows"][0]["evidence"][0]
+    item["request"]["headers"]["Ocp-Apim-Subscription-Key"] = secret
+    item["request"]["url"] += f"?subscription-key={secret}"
+    item["curl"] = f"curl -H 'Ocp-Apim-Subscription-Key: {secret}' '{item['request']['url']}'"
+    paths = write_reports(result, tmp_path)
+    for path in paths.values():
+        assert secret not in path.read_text(encoding="utf-8"), path.name
+    assert result["rows"][0]["evidence"][0]["request"]["headers"]["Ocp-Apim-Subscription-Key"] == secret
+
+
+# ---- report.html --------------------------------------------------------------------------------
+
+
+def test_html_shows_the_verdict_and_every_row(written: dict[str, Path]) -> None:
+    page = written["html"].read_text(encoding="utf-8")
+    assert re.search(r'id="verdict"[^>]*data-verdict="non-conformant"', page)
+    assert "Non-conformant" in page and "3 MUST rows failed" in page
+    for row_id in catalogue.row_ids():
+        assert f'<tr data-row-id="{row_id}"' in page
+        assert f'id="row-{row_id}"' in page
+    assert 'data-outcome="fail" data-count="3"' in page
+    assert "人物组" in page and "Invalid person group ID" in page
+
+
+def test_html_has_no_external_resource(written: dict[str, Path]) -> None:
+    page = written["html"].read_text(encoding="utf-8")
+    assert not re.search(r"""(?i)\b(?:src|href|action|poster|data)\s*=\s*["']?\s*(?:https?:)?//""", page)
+    assert not re.search(r"(?i)url\(|@import|<link\b|<iframe\b|<img\b", page)
+    assert page.count("<script") == 1  # ours, inline: no src
+    assert "<script>" in page and "<script src" not in page
+
+
+def test_html_escapes_hostile_bodies_and_cuts_huge_ones(written: dict[str, Path]) -> None:
+    page = written["html"].read_text(encoding="utf-8")
+    assert 'alert("pwned")' not in page
+    assert "&lt;script&gt;alert(&quot;pwned&quot;)&lt;/script&gt;" in page
+    assert "Body cut: first 2,000 of" in page
+    assert "A" * 2500 not in page
+    assert len(page) < 200_000
+
+
+def test_html_evidence_sections_open_for_failures(written: dict[str, Path]) -> None:
+    page = written["html"].read_text(encoding="utf-8")
+    sections = dict(
+        re.findall(r'<section class="row-detail" id="row-([^"]+)"[^>]*>(.*?)</section>', page, re.S)
+    )
+    assert sections["401.invalid-key"].startswith("<details open>")
+    assert sections["x.concurrent-writes"].startswith("<details open>")  # error
+    assert sections["200.ok"].startswith("<details>")
+    assert 'class="evidence" data-verdict="fail"' in sections["401.invalid-key"]
+    assert "Ocp-Apim-Subscription-Key: ***" in sections["401.invalid-key"]  # the curl line
+    assert "No answer: timeout after 30 s" in sections["415.media-type"]
+    assert "Azure sends code" in sections["429.rate-limit"]  # the accepted reason
+
+
+def test_html_lists_observations_and_stale_baseline_entries(written: dict[str, Path]) -> None:
+    page = written["html"].read_text(encoding="utf-8")
+    observations = page.split('id="observations"', 1)[1].split("</section>", 1)[0]
+    assert 'data-observation-id="info.userdata-reading"' in observations
+    stale = page.split('id="baseline"', 1)[1].split("</section>", 1)[0]
+    assert 'data-row-id="403.quota"' in stale and "old quota shape" in stale
+
+
+# ---- junit.xml ----------------------------------------------------------------------------------
+
+
+def _cases(path: Path) -> dict[str, Any]:
+    doc = JUnitXml.fromfile(str(path))
+    suites = list(doc)
+    assert [suite.name for suite in suites] == ["face-conformance"]
+    cases = list(suites[0])
+    assert [case.name for case in cases] == list(catalogue.row_ids())
+    return {case.name: case for case in cases}
+
+
+def test_junit_has_one_testcase_per_row_with_the_right_kind(written: dict[str, Path]) -> None:
+    cases = _cases(written["junit"])
+    kinds = {name: {type(r) for r in case.result} for name, case in cases.items()}
+    assert {n for n, k in kinds.items() if Failure in k} == _ids("fail")
+    assert {n for n, k in kinds.items() if Error in k} == _ids("error")
+    assert {n for n, k in kinds.items() if Skipped in k} == _ids("not-observed") | _ids(
+        "not-applicable"
+    ) | _ids("accepted")
+    assert cases["200.ok"].classname == "MUST" and cases["x.lookup-order"].classname == "SHOULD"
+
+
+def test_junit_failure_carries_summary_notes_and_curl(written: dict[str, Path]) -> None:
+    cases = _cases(written["junit"])
+    failure = cases["401.invalid-key"].result[0]
+    assert failure.message == "401.invalid-key: fail | with a pipe"
+    assert "expected code Unspecified" in failure.text and "$ curl -X PATCH" in failure.text
+    # The hostile body's NUL and BEL are XML-illegal: shown escaped, and the file still parsed.
+    assert "\\x00\\x07" in cases["400.userdata-too-long"].result[0].text
+    assert "Azure sends code" in cases["429.rate-limit"].result[0].message
+
+
+def test_junit_warn_passes_with_the_warning_unless_strict(tmp_path: Path) -> None:
+    lenient = _cases(write_reports(sample_result(), tmp_path / "a")["junit"])
+    assert lenient["x.lookup-order"].is_passed
+    assert "WARNING" in lenient["x.lookup-order"].system_out
+    strict_result = sample_result()
+    strict_result["target"]["strict"] = True
+    strict = _cases(write_reports(strict_result, tmp_path / "b")["junit"])
+    assert strict["x.lookup-order"].is_failure
+
+
+# ---- summary.md ---------------------------------------------------------------------------------
+
+
+def test_summary_lists_the_rows_that_did_not_pass(written: dict[str, Path]) -> None:
+    text = written["markdown"].read_text(encoding="utf-8")
+    assert text.startswith("### [FAIL] Face conformance: non-conformant")
+    assert "`http://127.0.0.1:8080`" in text
+    table = [line for line in text.splitlines() if line.startswith("| `")]
+    listed = {re.match(r"\| `([^`]+)`", line).group(1) for line in table}
+    attention = _ids("fail") | _ids("error") | _ids("warn") | _ids("accepted") | _ids("not-observed")
+    assert listed == attention
+    assert all(line.count(" | ") == 3 for line in table)  # the summaries' pipes are escaped
+    assert "Stale baseline entries" in text and "403.quota" in text
+
+
+def test_summary_says_all_passed_when_nothing_failed(tmp_path: Path) -> None:
+    text = write_reports(passing_result(), tmp_path)["markdown"].read_text(encoding="utf-8")
+    assert text.startswith("### [PASS] Face conformance: conformant")
+    assert f"All {len(catalogue.row_ids())} rows passed." in text
+    assert "| Row |" not in text
+
+
+def test_step_summary_is_appended(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    step = tmp_path / "step-summary.md"
+    step.write_text("earlier step\n", encoding="utf-8")
+    monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(step))
+    paths = write_reports(copy.deepcopy(sample_result()), tmp_path / "reports")
+    text = step.read_text(encoding="utf-8")
+    assert text.startswith("earlier step\n")
+    assert text.endswith(paths["markdown"].read_text(encoding="utf-8"))
