@@ -48,6 +48,7 @@ OPTIONS: list[tuple[str, dict[str, Any]]] = [
     ("--baseline", {"help": "YAML file of accepted deviations"}),
     ("--timeout", {"help": "seconds to wait for any answer (default 30)"}),
     ("--allow-insecure", {"action": "store_true", "help": "allow plain http to a non-loopback endpoint"}),
+    ("--variant", {"help": "mock mode: test a zoo variant of the reference instead (self-tests)"}),
 ]
 
 

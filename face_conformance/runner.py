@@ -326,7 +326,7 @@ class Runner:
     def _wait_for_training(self, group: str) -> None:
         deadline = time.monotonic() + TRAINING_WAIT_S
         while time.monotonic() < deadline and self.calls.training_status(group) == "running":
-            time.sleep(0.3)
+            time.sleep(1.0)
 
 
 def _show(value: object) -> str:

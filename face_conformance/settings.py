@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import ipaddress
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -47,7 +47,7 @@ class Settings:
     timeout: float = 30.0
     allow_insecure: bool = False
     concurrency: int = 4
-    extra: dict[str, str] = field(default_factory=dict)
+    variant: str | None = None
 
     @property
     def mode(self) -> str:
@@ -155,7 +155,20 @@ def build_settings(options: dict[str, object], environ: dict[str, str] | None = 
         baseline=baseline,
         timeout=30.0 if timeout is None else float(timeout),
         allow_insecure=allow_insecure,
+        variant=_variant(_str(get("variant")), endpoint),
     )
+
+
+def _variant(name: str | None, endpoint: str | None) -> str | None:
+    if not name:
+        return None
+    if endpoint:
+        raise ConfigError("--variant picks a zoo variant of the embedded reference: it does not go with --endpoint")
+    from .zoo.registry import variant_names
+
+    if name not in variant_names():
+        raise ConfigError(f"unknown --variant {name!r}; `face-conformance serve --list-variants` lists them")
+    return name
 
 
 def _str(value: object) -> str | None:

@@ -47,15 +47,21 @@ def _limits(settings: Settings) -> httpx.Limits:
     return httpx.Limits(max_connections=settings.concurrency + 4, max_keepalive_connections=settings.concurrency)
 
 
-def mock_reference(seed: int | None) -> ReferenceService:
-    """The reference as mock mode runs it: brief training and a write hold so 409s can be seen."""
-    return ReferenceService(ReferenceConfig(training_seconds=0.6, write_hold_seconds=0.05, rate_limit_wait_seconds=0,
-                                            seed=0 if seed is None else seed))
+def mock_reference(seed: int | None, variant: str | None = None) -> ReferenceService:
+    """The reference (or a zoo variant of it) as mock mode runs it: brief training, a write hold
+    so that parallel updates conflict, and 429s that announce no wait."""
+    config = ReferenceConfig(training_seconds=0.6, write_hold_seconds=0.05, rate_limit_wait_seconds=0,
+                             seed=0 if seed is None else seed)
+    if variant:
+        from .zoo import VARIANTS
+
+        return VARIANTS[variant].build(config)
+    return ReferenceService(config)
 
 
 def mock_target(settings: Settings, service: ReferenceService | None = None) -> Target:
     """A client whose every request is answered in process by the reference service."""
-    service = service or mock_reference(settings.seed)
+    service = service or mock_reference(settings.seed, settings.variant)
     router = respx.MockRouter(assert_all_mocked=True, assert_all_called=False, base_url=MOCK_BASE_URL)
     router.route().mock(side_effect=service.handle)
     client = httpx.Client(

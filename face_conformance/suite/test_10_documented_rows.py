@@ -18,6 +18,8 @@ CASES = [
 @pytest.mark.parametrize(("row_id", "index", "data"), CASES)
 def test_documented_row(runner: Runner, row_id: str, index: int, data: dict) -> None:
     """Send the row's probe and judge the answer against the documented table."""
+    if index > 0 and runner.settings.profile == "smoke":
+        pytest.skip("the smoke profile sends each row's first probe only")
     row = catalogue.row(row_id)
     probe = from_row_data(row, index, data, runner.world)
     if probe is None:

@@ -8,7 +8,7 @@ import pytest
 from face_conformance.failures import assert_held
 from face_conformance.runner import Runner
 
-PARALLEL_UPDATES = 4
+PARALLEL_UPDATES = {"smoke": 3, "full": 4}
 
 
 @pytest.mark.row("x.concurrent-writes")
@@ -16,7 +16,7 @@ def test_concurrent_writes(runner: Runner) -> None:
     """Parallel updates of one face: each gets 200, 409 ConcurrentOperationConflict or 429; one value wins."""
     if not runner.spend_check(("x.concurrent-writes",)):
         pytest.skip("request budget spent")
-    findings = runner.concurrent_writes(PARALLEL_UPDATES)
+    findings = runner.concurrent_writes(PARALLEL_UPDATES[runner.settings.profile])
     assert any(f.row == "x.concurrent-writes" for f in findings)
     assert_held(findings)
 
