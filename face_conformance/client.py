@@ -27,12 +27,23 @@ WRONG_KEY = "00000000000000000000000000000000"
 FACE_BASE = "/face/v1.0"
 
 
+MAX_SILENT_IN_A_ROW = 3  # requests in a row without an answer before the server counts as unresponsive
+
+
 class Inconclusive(Exception):
     """The run cannot reach a verdict (quota, no access, unreachable): exit status 3."""
+
+    kind = "inconclusive"
 
     def __init__(self, message: str, exchange: Exchange | None = None) -> None:
         super().__init__(message)
         self.exchange = exchange
+
+
+class Unresponsive(Inconclusive):
+    """The server stopped answering: the run ends; rows failed so far still count."""
+
+    kind = "unresponsive"
 
 
 def segment(value: str) -> str:
@@ -105,6 +116,19 @@ class FaceClient:
         self.sent = 0
         self.sent_by_tag: Counter[str] = Counter()
         self.on_send: Callable[[], None] | None = None
+        self.silent_in_a_row = 0
+        self.halted: Inconclusive | None = None
+
+    def reopen(self) -> None:
+        """Allow requests again after a halt (for teardown: what was created must still be deleted)."""
+        self.halted = None
+        self.silent_in_a_row = 0
+
+    def _halt(self, exc: Inconclusive) -> Inconclusive:
+        # Once halted, every further send fails at once: no request is wasted on a server
+        # that is out of quota or not answering (Hypothesis would otherwise replay and shrink).
+        self.halted = exc
+        return exc
 
     def send(
         self,
@@ -122,6 +146,8 @@ class FaceClient:
         `key` is "valid", "wrong" or "missing". A quota or access 403 raises Inconclusive unless the
         suite forced it on purpose (`forced_403`).
         """
+        if self.halted is not None:
+            raise self.halted
         exchange = self._send_once(method, path, headers, body, key, tag)
         for attempt in range(MAX_429_RETRIES):
             if exchange.status != 429:
@@ -133,8 +159,17 @@ class FaceClient:
             self._observer("403", exchange)
             reason = ends_the_run(exchange)
             if reason and not forced_403:
-                raise Inconclusive(reason, exchange)
+                raise self._halt(Inconclusive(reason, exchange))
+        self._count_silence(exchange)
         return exchange
+
+    def _count_silence(self, exchange: Exchange) -> None:
+        with self._lock:
+            self.silent_in_a_row = self.silent_in_a_row + 1 if exchange.answer is None else 0
+            silent = self.silent_in_a_row
+        if silent >= MAX_SILENT_IN_A_ROW:
+            raise self._halt(Unresponsive(
+                f"the server did not answer {silent} requests in a row (last: {exchange.error})", exchange))
 
     def _headers(self, headers: dict[str, str] | None, key: str) -> dict[str, str]:
         out = dict(headers or {})

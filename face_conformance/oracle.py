@@ -73,7 +73,7 @@ def answer_text(row_id: str) -> str:
 class Body:
     """The request body as a server must read it."""
 
-    kind: str  # "object" | "empty" | "bad" (unparsable or not an object)
+    kind: str  # "object" | "empty" | "bad" (unparsable or not an object) | "undecodable" (not UTF-8)
     user_data: Any = None
     has_user_data: bool = False
 
@@ -83,25 +83,38 @@ def read_body(raw: bytes | None) -> Body:
     if not raw:
         return Body("empty")
     try:
-        data = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError, RecursionError):
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        # JSON must be UTF-8, but lenient parsers replace bad bytes and read on: either answer.
+        return Body("undecodable")
+    try:
+        data = json.loads(text)
+    except (ValueError, RecursionError):
         return Body("bad")
     if not isinstance(data, dict):
         return Body("bad")
     return Body("object", data.get("userData"), "userData" in data)
 
 
+MEDIA_TYPE = re.compile(r"^[A-Za-z0-9!#$&^_.+-]+/[A-Za-z0-9!#$&^_.+-]+$")
+
+
 def media_kind(content_type: str | None) -> str:
-    """'json' (must accept), 'json-like' (either way), 'other-json-case' (SHOULD accept), 'absent', 'rejected'."""
-    if content_type is None:
+    """How the page reads a Content-Type.
+
+    'json' must be accepted; 'json-case' (other letter case) and 'absent' SHOULD be; 'json-like'
+    and 'malformed' (not a media type at all: a server may ignore it or refuse it) go either way;
+    'rejected' (any well-formed non-JSON type) MUST get 415.
+    """
+    if content_type is None or not content_type.strip():
         return "absent"
     essence = content_type.split(";", 1)[0].strip()
     if essence == "application/json":
         return "json"
     if essence.lower() == "application/json":
         return "json-case"
-    if essence.lower() in REJECTED_MEDIA_TYPES or not essence:
-        return "rejected"
+    if not MEDIA_TYPE.match(essence):
+        return "malformed"
     if essence.lower() == "text/json" or essence.lower().endswith("+json"):
         return "json-like"
     return "rejected"
@@ -148,6 +161,8 @@ def _body_rows(probe: Probe) -> tuple[list[Allowed], list[str], Body]:
         errors.append("415.media-type")
     if body.kind == "bad":
         errors.append("400.bad-json")
+    elif body.kind == "undecodable" and not errors:
+        ok.append(Allowed("400.bad-json", "400.bad-json", "info", "rejected a body that is not UTF-8"))
     elif body.kind == "object" and body.has_user_data:
         value = body.user_data
         if isinstance(value, str):
@@ -173,9 +188,12 @@ def _body_rows(probe: Probe) -> tuple[list[Allowed], list[str], Body]:
         if media in ("json-case", "absent"):
             ok.append(Allowed("415.media-type", "415.media-type", "warn",
                               f"rejected Content-Type {probe.content_type!r}, which SHOULD be accepted"))
-        elif media == "json-like":
+        elif media in ("json-like", "malformed"):
             ok.append(Allowed("415.media-type", "415.media-type", "info",
-                              f"rejected the JSON-like Content-Type {probe.content_type!r}"))
+                              f"rejected the Content-Type {probe.content_type!r} (either answer conforms)"))
+            if media == "malformed":
+                ok.append(Allowed("400.bad-json", "400.bad-json", "info",
+                                  f"rejected the malformed Content-Type {probe.content_type!r} as a bad request"))
     return ok, errors, body
 
 

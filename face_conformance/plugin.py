@@ -158,11 +158,25 @@ def pytest_runtest_call(item: pytest.Item) -> Any:
     """A quota/access answer or an unresponsive server ends the run, with the reason."""
     try:
         return (yield)
-    except Inconclusive as exc:
+    except BaseException as exc:
+        found = find_inconclusive(exc)
         run = item.config.stash.get(RUNNER_KEY, None)
-        if run is not None:
-            _stop(run, getattr(exc, "kind", "inconclusive"), str(exc), exc)
+        if found is None or run is None:
+            raise
+        _stop(run, found.kind, str(found), found)
         raise
+
+
+def find_inconclusive(exc: BaseException | None, depth: int = 0) -> Inconclusive | None:
+    """The Inconclusive behind an exception, also when Hypothesis or schemathesis wrapped or grouped it."""
+    if exc is None or depth > 8:
+        return None
+    if isinstance(exc, Inconclusive):
+        return exc
+    for inner in getattr(exc, "exceptions", ()):
+        if (found := find_inconclusive(inner, depth + 1)) is not None:
+            return found
+    return find_inconclusive(exc.__cause__ or exc.__context__, depth + 1)
 
 
 @pytest.hookimpl(wrapper=True)

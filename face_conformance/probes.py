@@ -54,7 +54,15 @@ class Probe:
 
 def user_data_body(user_data: Any) -> bytes:
     """A JSON body carrying this userData, non-ASCII kept as UTF-8 (as most clients send it)."""
-    return json.dumps({"userData": user_data}, ensure_ascii=False).encode("utf-8")
+    return json_bytes({"userData": user_data})
+
+
+def json_bytes(value: Any) -> bytes:
+    """JSON as UTF-8; with \\u escapes when the value holds lone surrogates, which UTF-8 cannot carry."""
+    try:
+        return json.dumps(value, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        return json.dumps(value).encode("ascii")
 
 
 def marker() -> str:

@@ -13,7 +13,7 @@ import time
 from dataclasses import dataclass, field
 
 from . import oracle
-from .client import FaceClient, ends_the_run
+from .client import FaceClient, Inconclusive, ends_the_run
 from .evidence import Exchange
 from .ledger import Ledger
 from .oracle import Expectation, Finding
@@ -74,6 +74,7 @@ class Runner:
     def teardown(self) -> list[str]:
         """Verify pending side effects, then delete or restore; returns problems to report."""
         problems = []
+        self.client.reopen()
         if self.world is not None and self.ledger.stop_kind is None:
             try:
                 self.flush()
@@ -245,14 +246,19 @@ class Runner:
                 barrier.wait(timeout=10)
             except threading.BrokenBarrierError:
                 pass
-            results[i] = self.client.send("PATCH", probes[i].path, headers=probes[i].headers,
-                                          body=probes[i].body, tag="x.concurrent-writes")
+            try:
+                results[i] = self.client.send("PATCH", probes[i].path, headers=probes[i].headers,
+                                              body=probes[i].body, tag="x.concurrent-writes")
+            except Inconclusive:
+                results[i] = None  # the client is halted; the main thread raises it below
 
         threads = [threading.Thread(target=worker, args=(i,), daemon=True) for i in range(n)]
         for thread in threads:
             thread.start()
         for thread in threads:
             thread.join(self.settings.timeout * 3 + 10)
+        if self.client.halted is not None:
+            raise self.client.halted
         findings = self._judge_parallel(values, results, before)
         self.ledger.extend(findings)
         return findings

@@ -9,14 +9,13 @@ path's structure), and takes the key, Content-Type and body as generated.
 from __future__ import annotations
 
 import hashlib
-import json
 from typing import Any
 
 import schemathesis
 
 from . import catalogue
 from .evidence import KEY_HEADER
-from .probes import Probe
+from .probes import Probe, json_bytes
 from .strategies import PATH_STRUCTURE
 from .world import World, unknown_guid
 
@@ -50,7 +49,7 @@ def steer_guid(value: str, real: str, name: str) -> str:
 
 def _body(kwargs: dict[str, Any]) -> bytes | None:
     if "json" in kwargs:
-        return json.dumps(kwargs["json"], ensure_ascii=False).encode("utf-8")
+        return json_bytes(kwargs["json"])
     data = kwargs.get("data")
     if data is None:
         return None

@@ -91,7 +91,7 @@ def unknown_guids() -> st.SearchStrategy[str]:
 def non_object_bodies() -> st.SearchStrategy[bytes]:
     """Bodies that are not a JSON object: broken JSON text, or JSON arrays, scalars and null."""
     broken = st.sampled_from((b'{"userData": ', b"{userData: 'x'}", b'{"userData": "x",}', b"<xml/>",
-                              b"userData=x", b'{"userData": "x"', b"\xff\xfe{}"))
+                              b"userData=x", b'{"userData": "x"'))
     scalars = st.one_of(st.none(), st.booleans(), st.integers(), st.text(max_size=20),
                         st.lists(st.integers(), max_size=3))
     return st.one_of(broken, scalars.map(lambda v: json.dumps(v).encode()))

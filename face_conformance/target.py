@@ -14,7 +14,7 @@ import httpx
 import respx
 
 from .reference import ReferenceConfig, ReferenceService
-from .settings import Settings
+from .settings import MOCK_KEY, Settings
 
 MOCK_BASE_URL = "https://embedded-reference.invalid"
 
@@ -47,11 +47,12 @@ def _limits(settings: Settings) -> httpx.Limits:
     return httpx.Limits(max_connections=settings.concurrency + 4, max_keepalive_connections=settings.concurrency)
 
 
-def mock_reference(seed: int | None, variant: str | None = None) -> ReferenceService:
+def mock_reference(seed: int | None, variant: str | None = None, key: str | None = None) -> ReferenceService:
     """The reference (or a zoo variant of it) as mock mode runs it: brief training, a write hold
-    so that parallel updates conflict, and 429s that announce no wait."""
+    so that parallel updates conflict, and 429s that announce no wait. It accepts `key` (the
+    run's effective key: a `--key`/FACE_KEY given to a mock run must not turn every answer into 401)."""
     config = ReferenceConfig(training_seconds=0.6, write_hold_seconds=0.05, rate_limit_wait_seconds=0,
-                             seed=0 if seed is None else seed)
+                             seed=0 if seed is None else seed, key=key or MOCK_KEY)
     if variant:
         from .zoo import VARIANTS
 
@@ -61,7 +62,7 @@ def mock_reference(seed: int | None, variant: str | None = None) -> ReferenceSer
 
 def mock_target(settings: Settings, service: ReferenceService | None = None) -> Target:
     """A client whose every request is answered in process by the reference service."""
-    service = service or mock_reference(settings.seed, settings.variant)
+    service = service or mock_reference(settings.seed, settings.variant, settings.effective_key)
     router = respx.MockRouter(assert_all_mocked=True, assert_all_called=False, base_url=MOCK_BASE_URL)
     router.route().mock(side_effect=service.handle)
     client = httpx.Client(
