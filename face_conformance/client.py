@@ -183,20 +183,24 @@ class FaceClient:
         self, method: str, path: str, headers: dict[str, str] | None, body: bytes | None, key: str, tag: str
     ) -> Exchange:
         self._pacer.acquire()
-        with self._lock:
-            self.sent += 1
-            self.sent_by_tag[tag] += 1
-        if self.on_send:
-            self.on_send()
-        request = self._client.build_request(method, path, headers=self._headers(headers, key), content=body)
-        sent = SentRequest(
-            method=method,
-            url=scrub(str(request.url), self._key),
-            headers=tuple((k, REDACTED if k.lower() == KEY_HEADER.lower() else scrub(v, self._key))
-                          for k, v in request.headers.items()),
-            body=body or b"",
-        )
-        return self._exchange(request, sent)
+        try:
+            with self._lock:
+                self.sent += 1
+                self.sent_by_tag[tag] += 1
+            if self.on_send:
+                self.on_send()
+            request = self._client.build_request(method, path, headers=self._headers(headers, key), content=body)
+            sent = SentRequest(
+                method=method,
+                url=scrub(str(request.url), self._key),
+                headers=tuple((k, REDACTED if k.lower() == KEY_HEADER.lower() else scrub(v, self._key))
+                              for k, v in request.headers.items()),
+                body=body or b"",
+            )
+            return self._exchange(request, sent)
+        finally:
+            # The request counts against the rate from its answer on: it arrived before that.
+            self._pacer.release()
 
     def _exchange(self, request: httpx.Request, sent: SentRequest) -> Exchange:
         started = time.monotonic()

@@ -104,7 +104,8 @@ class Ledger:
         total = sum(counts.values())
         note = self.first_note.get((row_id, verdict), "")
         if verdict == "pass":
-            return f"held in {counts['pass']} of {total} checks"
+            extra = ", ".join(f"{counts[v]} {v}" for v in ("warn", "info") if counts[v])
+            return f"held in {counts['pass']} checks" + (f" ({extra})" if extra else "")
         return f"{counts[verdict]} of {total} checks {verdict}: {note}"
 
     def rows(self, requests_by_row: dict[str, int] | None = None) -> list[dict[str, Any]]:
@@ -142,5 +143,8 @@ def verdict(rows: list[dict[str, Any]], *, strict: bool, stop_kind: str | None, 
         why = stop_reason or f"the suite could not judge {', '.join(errors)}"
         return "inconclusive", why
     warned = [r["id"] for r in rows if r["outcome"] == "warn"]
+    unseen = [r["id"] for r in rows if r["outcome"] == "not-observed" and r["level"] == "MUST"]
     tail = f"; warnings on {', '.join(warned)}" if warned else ""
-    return "conformant", f"every MUST row held{tail}"
+    if unseen:
+        tail += f"; {len(unseen)} MUST row(s) not observed: {', '.join(unseen)}"
+    return "conformant", f"every MUST row observed held{tail}" if unseen else f"every MUST row held{tail}"

@@ -74,6 +74,11 @@ def answered(name: str, **kw: Any) -> Exchange:
     return exchange(status, body, **kw)
 
 
+def size_id(value: str) -> str:
+    """A short test ID for a long userData: its sizes."""
+    return f"{len(value)}points-{len(value.encode())}bytes"
+
+
 def verdicts(findings: list[Finding]) -> dict[str, set[str]]:
     """Row ID -> the verdicts the findings give it."""
     out: dict[str, set[str]] = {}
@@ -90,7 +95,7 @@ def outcome(p: Probe, answer: Exchange, **kw: Any) -> dict[str, set[str]]:
 # ---- point 1: 1KB ---------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("value", ["x" * 1024, "é" * 512, "界" * 341 + "x", "😀" * 256])
+@pytest.mark.parametrize("value", ["x" * 1024, "é" * 512, "界" * 341 + "x", "😀" * 256], ids=size_id)
 def test_1024_utf8_bytes_must_be_accepted(value: str) -> None:
     assert len(value.encode("utf-8")) <= 1024
     p = probe(value)
@@ -99,7 +104,7 @@ def test_1024_utf8_bytes_must_be_accepted(value: str) -> None:
     assert "fail" in outcome(p, answered("400"))["200.ok"]
 
 
-@pytest.mark.parametrize("value", ["x" * 1025, "界" * 1025, "😀" * 1025])
+@pytest.mark.parametrize("value", ["x" * 1025, "界" * 1025, "😀" * 1025], ids=size_id)
 def test_over_1024_code_points_must_be_rejected(value: str) -> None:
     p = probe(value)
     assert expect(p, world()).primary == "400.userdata-too-long"
@@ -107,7 +112,7 @@ def test_over_1024_code_points_must_be_rejected(value: str) -> None:
     assert outcome(p, answered("200"))["400.userdata-too-long"] == {"fail"}
 
 
-@pytest.mark.parametrize("value", ["é" * 600, "界" * 1024, "😀" * 1024])
+@pytest.mark.parametrize("value", ["é" * 600, "界" * 1024, "😀" * 1024], ids=size_id)
 def test_between_bytes_and_code_points_either_answer_conforms_as_info(value: str) -> None:
     assert len(value) <= 1024 < len(value.encode("utf-8"))
     p = probe(value)
@@ -115,7 +120,7 @@ def test_between_bytes_and_code_points_either_answer_conforms_as_info(value: str
     rejected = outcome(p, answered("400"))
     assert accepted["200.ok"] == {"pass"}
     assert rejected["400.userdata-too-long"] == {"info"}
-    assert not any("fail" in v for v in accepted.values() | rejected.values())
+    assert not any("fail" in v for v in [*accepted.values(), *rejected.values()])
 
 
 def test_info_note_says_which_reading_the_server_follows() -> None:
@@ -162,11 +167,17 @@ def test_non_string_user_data_should_be_bad_json(value: Any) -> None:
     assert "200.ok" not in coerced
 
 
-@pytest.mark.parametrize("body", [b'{"userData": "unterminated', b'["userData"]', b"null", b'"text"', b"\xff{}"])
+@pytest.mark.parametrize("body", [b'{"userData": "unterminated', b'["userData"]', b"null", b'"text"', b"[1]"])
 def test_body_that_is_not_a_json_object_must_be_bad_json(body: bytes) -> None:
     p = probe(body=body)
     assert expect(p, world()).primary == "400.bad-json"
     assert outcome(p, answered("200"))["400.bad-json"] == {"fail"}
+
+
+def test_body_that_is_not_utf8_may_be_accepted_or_rejected() -> None:
+    p = probe(body=b'{"userData": "\xff"}')
+    assert outcome(p, answered("200"))["200.ok"] == {"pass"}
+    assert outcome(p, answered("400"))["400.bad-json"] == {"info"}
 
 
 def test_deeply_nested_body_is_read_as_bad_json_not_a_crash() -> None:
@@ -210,11 +221,19 @@ def test_json_like_media_types_may_go_either_way(content_type: str) -> None:
 
 @pytest.mark.parametrize(("content_type", "kind"), [
     ("application/json", "json"), ("application/json ; charset=utf-8", "json"), ("Application/Json", "json-case"),
-    (None, "absent"), ("text/plain", "rejected"), ("", "rejected"), ("image/png", "rejected"),
+    (None, "absent"), ("", "absent"), ("text/plain", "rejected"), ("image/png", "rejected"),
+    ("json", "malformed"), ("application/json/x", "malformed"),
     ("text/json", "json-like"), ("application/vnd.api+json", "json-like"),
 ])
 def test_media_kind_classifies_content_types(content_type: str | None, kind: str) -> None:
     assert oracle.media_kind(content_type) == kind
+
+
+def test_malformed_content_type_may_be_accepted_or_refused() -> None:
+    p = probe(content_type="json")
+    assert outcome(p, answered("200"))["200.ok"] == {"pass"}
+    assert outcome(p, answered("415"))["415.media-type"] == {"info"}
+    assert outcome(p, answered("400"))["400.bad-json"] == {"info"}
 
 
 # ---- point 5: extra fields ----------------------------------------------------------------------------
