@@ -15,8 +15,9 @@ SUITE_DIR = Path(__file__).resolve().parent / "suite"
 EXIT_USAGE = 2
 EXIT_INCONCLUSIVE = 3
 # Options of `run` that pass straight through to the pytest plugin, and those that are flags.
-RUN_VALUE_OPTIONS = ("endpoint", "key", "report-dir", "profile", "max-rps", "max-rpm", "budget", "person-group-id",
-                     "person-id", "persisted-face-id", "face-url", "face-image", "seed", "baseline", "timeout", "variant")
+RUN_VALUE_OPTIONS = ("endpoint", "key", "report-dir", "profile", "max-rps", "max-rpm", "budget",
+                     "person-group-id", "person-id", "persisted-face-id", "face-url", "face-image", "seed",
+                     "baseline", "timeout", "variant")
 RUN_FLAGS = ("strict-messages", "allow-insecure")
 
 

@@ -217,7 +217,8 @@ class FaceClient:
         answer = Answer(
             status=response.status_code,
             headers=tuple((k, scrub(v, self._key)) for k, v in response.headers.items()),
-            body=body,
+            # A server may echo the request (key header included) in its body: evidence keeps ***.
+            body=body.replace(self._key.encode(), REDACTED.encode()) if self._key else body,
             truncated=truncated,
             elapsed_s=time.monotonic() - started,
         )

@@ -54,7 +54,7 @@ class Answer:
             return None
         try:
             return json.loads(self.body.decode("utf-8"))
-        except (UnicodeDecodeError, ValueError):
+        except (UnicodeDecodeError, ValueError, RecursionError):
             return None
 
     def error_field(self, name: str) -> Any:

@@ -19,7 +19,7 @@ from .evidence import Exchange
 from .probes import Probe
 from .world import World
 
-GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+GUID = catalogue.parameter_pattern("personId")
 # The reference's forcing switches, and the row each forced answer must be (mock mode only).
 FORCED = {"quota": "403.quota", "concurrent": "409.concurrent"}
 REJECTED_MEDIA_TYPES = frozenset({
@@ -113,7 +113,7 @@ def media_kind(content_type: str | None) -> str:
         return "json"
     if essence.lower() == "application/json":
         return "json-case"
-    if not MEDIA_TYPE.match(essence):
+    if not MEDIA_TYPE.fullmatch(essence):
         return "malformed"
     if essence.lower() == "text/json" or essence.lower().endswith("+json"):
         return "json-like"
@@ -133,21 +133,21 @@ def _path_errors(probe: Probe, world: World) -> tuple[list[str], str | None]:
     """Row IDs of the path's faults in lookup order, and the real face addressed (if any)."""
     group, person, face = (unquote(v) for v in (probe.group, probe.person, probe.face))
     errors: list[str] = []
-    if not catalogue.parameter_pattern("personGroupId").match(group) or "\n" in group:
+    if not catalogue.parameter_pattern("personGroupId").fullmatch(group):
         errors.append("404.group-invalid")
     elif group not in world.groups():
         errors.append("404.group-missing")
-    if not GUID.match(person):
+    if not GUID.fullmatch(person):
         errors.append("404.person-invalid")
     elif not errors and person not in world.persons_of(group) and person.lower() not in {
         p.lower() for p in world.persons_of(group)
     }:
         errors.append("404.person-missing")
-    if not GUID.match(face):
+    if not GUID.fullmatch(face):
         errors.append("404.face-invalid")
     elif not errors and face.lower() not in {f.lower() for f in world.faces_of(group, person)}:
         errors.append("404.face-missing")
-    real = world.face_named(face) if GUID.match(face) else None
+    real = world.face_named(face) if GUID.fullmatch(face) else None
     return errors, (real.face if real else None)
 
 
@@ -301,6 +301,10 @@ def message_fault(exchange: Exchange, row_id: str) -> str | None:
 
 def judge(exchange: Exchange, expectation: Expectation, *, strict_messages: bool = False) -> list[Finding]:
     """Findings for one PATCH answer: the rows it shows to hold or to be broken."""
+    if exchange.status == 429:
+        # Still rate-limited after the client's waits: the row was not reached; the 429's own
+        # shape was judged when it came (CONTRACT.md point 8: a 429 never counts against a row).
+        return [Finding(expectation.primary, "not-observed", "still rate-limited after repeated waits", exchange)]
     findings = list(_status_findings(exchange))
     if exchange.answer is None:
         return findings + [Finding(expectation.primary, "fail",

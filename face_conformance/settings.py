@@ -8,6 +8,7 @@ exit status 2 with one line, never a traceback.
 from __future__ import annotations
 
 import ipaddress
+import math
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -75,10 +76,13 @@ class Settings:
 def _number(name: str, raw: str | None, kind: type, *, minimum: float) -> float | int | None:
     if raw is None or raw == "":
         return None
+    what = "a whole number" if kind is int else "a number"
     try:
         value = kind(raw)
     except ValueError:
-        raise ConfigError(f"{name} must be a {kind.__name__} (got {raw!r})") from None
+        raise ConfigError(f"{name} must be {what} (got {raw!r})") from None
+    if not math.isfinite(value):
+        raise ConfigError(f"{name} must be a finite number (got {raw!r})")
     if value < minimum:
         raise ConfigError(f"{name} must be at least {minimum} (got {raw!r})")
     return value

@@ -35,14 +35,14 @@ def _safe(value: str, name: str) -> str:
 
 def steer_group(value: str, world: World) -> str:
     """Well-formed → the test group (3 in 4) or a missing one; malformed → kept or replaced."""
-    if catalogue.parameter_pattern("personGroupId").match(value):
+    if catalogue.parameter_pattern("personGroupId").fullmatch(value):
         return world.face.group if _pick(value, "g", 4) else world.missing_group
     return _safe(value, "personGroupId")
 
 
 def steer_guid(value: str, real: str, name: str) -> str:
     """Well-formed → the real ID (3 in 4) or an unknown GUID; malformed → kept or replaced."""
-    if catalogue.parameter_pattern(name).match(value):
+    if catalogue.parameter_pattern(name).fullmatch(value):
         return real if _pick(value, name, 4) else unknown_guid(f"{name}:{value}")
     return _safe(value, name)
 

@@ -63,7 +63,7 @@ def malformed_group_ids() -> st.SearchStrategy[str]:
     punctuated = st.builds(lambda a, p, b: a + p + b, st.from_regex(r"[a-z0-9]{1,8}", fullmatch=True),
                            st.sampled_from("!$&'()*+,;=:@ .~é"), st.from_regex(r"[a-z0-9]{0,8}", fullmatch=True))
     generated = st.one_of(too_long, upper, punctuated).filter(
-        lambda v: _safe_segment(v) and not pattern.match(v))
+        lambda v: _safe_segment(v) and not pattern.fullmatch(v))
     return st.one_of(documented, generated)
 
 

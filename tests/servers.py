@@ -111,19 +111,36 @@ def run_cli(*args: str, cwd: Path, timeout: float = 120.0, env: dict[str, str] |
 
 
 def run_many(jobs: dict[str, list[str]], *, cwd: Path, timeout: float = 150.0, parallel: int = 3
-             ) -> dict[str, Run]:
-    """Run several CLI invocations, at most `parallel` at a time (the machine has 2 cores)."""
-    results: dict[str, Run] = {}
-    pending = list(jobs.items())
-    running: list[tuple[str, list[str], subprocess.Popen[str], float]] = []
-    while pending or running:
-        while pending and len(running) < parallel:
-            name, args = pending.pop(0)
-            running.append((name, args, start_cli(*args, cwd=cwd), time.monotonic()))
-        name, args, proc, started = running.pop(0)
-        left = max(1.0, timeout - (time.monotonic() - started))
-        results[name] = finish(proc, args, started, left, _report_dir(args, cwd))
+             ) -> dict[str, Any]:
+    """Run several CLI invocations, at most `parallel` at a time (the machine has 2 cores).
+
+    A job that fails (does not finish in time, cannot start) leaves its exception in place of its
+    Run, re-raised by `get`, so that one bad job does not hide the others' results.
+    """
+    gate = threading.Semaphore(parallel)
+    results: dict[str, Any] = {}
+
+    def work(name: str, args: list[str]) -> None:
+        with gate:
+            try:
+                results[name] = run_cli(*args, cwd=cwd, timeout=timeout)
+            except Exception as exc:  # noqa: BLE001 - handed back to the test through get()
+                results[name] = exc
+
+    threads = [threading.Thread(target=work, args=item, daemon=True) for item in jobs.items()]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
     return results
+
+
+def get(results: dict[str, Any], name: str) -> Run:
+    """One job's Run from `run_many`, raising its failure if it had one."""
+    result = results[name]
+    if isinstance(result, BaseException):
+        raise result
+    return result
 
 
 def _report_dir(args: tuple[str, ...] | list[str], cwd: Path) -> Path | None:

@@ -143,10 +143,9 @@ def test_flags_are_taken_as_booleans() -> None:
     assert (s.strict, s.strict_messages, s.profile) == (True, True, "smoke")
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "settings._number(): `value < minimum` is False for NaN and inf is >= 0.1, so --timeout nan and "
-    "--timeout inf are accepted; CONTRACT.md point 11 needs a finite timeout (bounded run time)"))
 @pytest.mark.parametrize("raw", ["nan", "inf"])
-def test_timeout_must_be_a_finite_number(raw: str) -> None:
-    with pytest.raises(ConfigError, match="--timeout"):
-        build_settings({"timeout": raw}, {})
+@pytest.mark.parametrize(("name", "option"), [("timeout", "--timeout"), ("max_rps", "--max-rps"),
+                                              ("max_rpm", "--max-rpm")])
+def test_numbers_must_be_finite(name: str, option: str, raw: str) -> None:
+    with pytest.raises(ConfigError, match=option):
+        build_settings({name: raw}, {})

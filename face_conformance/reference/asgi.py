@@ -3,6 +3,10 @@
 No framework routing: Starlette's path routes do not match decoded paths holding `%0A`, and the
 service must answer such fuzzed IDs with its own JSON 404. The raw path goes to the service
 untouched, so it decodes each segment itself.
+
+A zoo service may also ask for misbehaviour below HTTP semantics (hang, drop the connection,
+a wrong Content-Length) by putting a `WireFault` in the answer's `extensions` under
+`WIRE_FAULT`; the reference never does, so its answers go out unchanged.
 """
 
 from __future__ import annotations
@@ -10,8 +14,10 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Awaitable, Callable, MutableMapping
+from dataclasses import dataclass
 from typing import Any
 
+import anyio
 import httpx
 from anyio import to_thread
 
@@ -26,6 +32,25 @@ ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 logger = logging.getLogger(__name__)
 
 _CRASH_BODY = b'{"error":{"code":"InternalServerError","message":"The reference service failed."}}'
+
+#: The key of `httpx.Response.extensions` under which a service asks for a `WireFault`.
+WIRE_FAULT = "face_conformance.wire_fault"
+#: A hang (or a wait for the close) ends after this long at the latest: no server task is pinned for ever.
+HANG_CAP_S = 120.0
+
+
+@dataclass(frozen=True)
+class WireFault:
+    """A misbehaviour below HTTP semantics, for the zoo's hostile variants (at most one field set).
+
+    `hang`: never answer; wait until the client gives up and closes. `drop_after`: write only this
+    many bytes of the answer, then close the connection (0: close without a byte).
+    `content_length`: declare this Content-Length whatever the body's size, then close.
+    """
+
+    hang: bool = False
+    drop_after: int | None = None
+    content_length: int | None = None
 
 
 def asgi_app(service: ReferenceService) -> ASGIApp:
@@ -46,7 +71,11 @@ def asgi_app(service: ReferenceService) -> ASGIApp:
         except Exception:
             logger.exception("reference service failed on %s %s", scope["method"], scope.get("raw_path"))
             response = httpx.Response(500, content=_CRASH_BODY, headers={"Content-Type": JSON_CONTENT_TYPE})
-        await _send_response(send, response)
+        fault = response.extensions.get(WIRE_FAULT)
+        if fault is None:
+            await _send_response(send, response)
+        else:
+            await _misbehave(fault, response, receive, send)
 
     return app
 
@@ -88,6 +117,41 @@ async def _send_response(send: Send, response: httpx.Response) -> None:
     headers.append((b"content-length", str(len(body)).encode("ascii")))
     await send({"type": "http.response.start", "status": response.status_code, "headers": headers})
     await send({"type": "http.response.body", "body": body})
+
+
+async def _misbehave(fault: WireFault, response: httpx.Response, receive: Receive, send: Send) -> None:
+    if fault.hang:
+        # Returns on http.disconnect: the client timed out and closed, and uvicorn sends nothing.
+        with anyio.move_on_after(HANG_CAP_S):
+            await receive()
+        return
+    raw = _wire_bytes(response, fault.content_length)
+    if fault.drop_after is not None:
+        raw = raw[: fault.drop_after]
+    transport = _transport(send)
+    if transport is None:
+        # Not uvicorn's h11 cycle: the nearest ASGI can do is start the answer and never finish it.
+        await send({"type": "http.response.start", "status": response.status_code, "headers": []})
+        return
+    transport.write(raw)
+    transport.close()
+    with anyio.move_on_after(HANG_CAP_S):
+        await receive()  # wait for uvicorn to see the close, so that it does not answer a 500 itself
+
+
+def _transport(send: Send) -> Any:
+    # ASGI has no way to write raw bytes or close a connection unanswered; uvicorn's h11
+    # protocol keeps the asyncio transport on the request cycle whose bound `send` we were given.
+    return getattr(getattr(send, "__self__", None), "transport", None)
+
+
+def _wire_bytes(response: httpx.Response, content_length: int | None) -> bytes:
+    body = response.content
+    declared = len(body) if content_length is None else content_length
+    lines = [f"HTTP/1.1 {response.status_code} {response.reason_phrase}".encode("ascii")]
+    lines += [k + b": " + v for k, v in response.headers.raw if k.lower() != b"content-length"]
+    lines += [b"content-length: " + str(declared).encode("ascii"), b"connection: close"]
+    return b"\r\n".join(lines) + b"\r\n\r\n" + body
 
 
 async def _lifespan(receive: Receive, send: Send) -> None:

@@ -1,3 +1,633 @@
-"""The zoo's broken variants."""
+"""The zoo's broken variants: each breaks exactly one rule of CONTRACT.md and names the row it breaks.
+
+Most are a few class attributes on `Reanswer` (one row answered with another status, code, error
+object or media type); the others override the one method where the fault lives. The kill matrix
+(tests/test_kill_matrix.py) proves that the suite fails each of them on its named row.
+"""
 
 from __future__ import annotations
+
+import contextlib
+import dataclasses
+import json
+import time
+import unicodedata
+from collections.abc import Mapping
+from typing import Any, ClassVar
+
+import httpx
+
+from face_conformance.reference.model import Face, Person
+from face_conformance.reference.service import ReferenceConfig, ReferenceService, Reject
+from face_conformance.zoo.registry import register
+
+#: Every Nth request of a rate-limiting variant gets a 429 (often enough to be seen in a smoke run).
+RATE_LIMIT_EVERY = 10
+#: The update (1-based) on which a quota variant answers its one quota 403, unless one was forced before.
+QUOTA_ON_UPDATE = 12
+
+
+def _update_params(service: ReferenceService, request: httpx.Request) -> dict[str, str] | None:
+    """The path parameters when the request is an Update Face (PATCH), else None."""
+    found = service.match_route(service.path_segments(request))
+    if found is None or found.route.methods.get(request.method) != "update_face":
+        return None
+    return found.params
+
+
+class Reanswer(ReferenceService):
+    """Base: the error answer of `ROW` comes out differently; everything else is the reference.
+
+    `STATUS` replaces the HTTP status, `ERROR` is merged into the error object (a None value
+    removes the field), `CONTENT_TYPE` replaces the answer's media type.
+    """
+
+    ROW: ClassVar[str] = ""
+    STATUS: ClassVar[int | None] = None
+    ERROR: ClassVar[Mapping[str, Any]] = {}
+    CONTENT_TYPE: ClassVar[str | None] = None
+
+    def error(self, row_id: str, **fmt: Any) -> httpx.Response:
+        """The reference's answer, reshaped for `ROW`."""
+        response = super().error(row_id, **fmt)
+        if row_id != self.ROW:
+            return response
+        error = dict(json.loads(response.content)["error"])
+        for name, value in self.ERROR.items():
+            if value is None:
+                error.pop(name, None)
+            else:
+                error[name] = value
+        out = self.json_response(self.STATUS or response.status_code, {"error": error})
+        if self.CONTENT_TYPE:
+            out.headers["Content-Type"] = self.CONTENT_TYPE
+        return out
+
+
+class Throttling(Reanswer):
+    """Base: a rate-limiting server (every RATE_LIMIT_EVERY-th request), whose 429 is misshapen."""
+
+    ROW = "429.rate-limit"
+
+    def __init__(self, config: ReferenceConfig | None = None) -> None:
+        config = config or ReferenceConfig()
+        # A live run sees 429s only if the server makes them; mock runs also force them.
+        super().__init__(dataclasses.replace(config, rate_limit_every=config.rate_limit_every or RATE_LIMIT_EVERY))
+
+
+class OutOfQuota(Reanswer):
+    """Base: one call-volume quota 403, misshapen: the forced one, else on update QUOTA_ON_UPDATE.
+
+    Only one, so that the run goes on and shows what the suite makes of it.
+    """
+
+    ROW = "403.quota"
+
+    def __init__(self, config: ReferenceConfig | None = None) -> None:
+        super().__init__(config)
+        self._updates = 0
+        self._quota_given = False
+
+    def forced_answer(self, operation: str) -> httpx.Response | None:
+        """The forced answer if any (noting a forced quota), else the one quota answer when due."""
+        forced = super().forced_answer(operation)
+        if operation != "update_face":
+            return forced
+        with self._lock:
+            self._updates += 1
+            due = forced is None and not self._quota_given and self._updates >= QUOTA_ON_UPDATE
+            if (forced is not None and forced.status_code == 403) or due:
+                self._quota_given = True
+        return self.error("403.quota") if due else forced
+
+
+# -- 200.ok --------------------------------------------------------------------------------------
+
+
+@register("ok-with-json-body", "broken", "200.ok", "answers a successful update with 200 and the body {}")
+class OkWithJsonBody(ReferenceService):
+    def update_face(self, request: httpx.Request, group_id: str, person_id: str, face_id: str) -> httpx.Response:
+        """The reference's update, answered with a JSON body."""
+        super().update_face(request, group_id, person_id, face_id)
+        return self.json_response(200, {})
+
+
+@register("ok-as-204", "broken", "200.ok", "answers a successful update with 204 No Content",
+          also=("x.documented-status", "x.concurrent-writes"))
+class OkAs204(ReferenceService):
+    def update_face(self, request: httpx.Request, group_id: str, person_id: str, face_id: str) -> httpx.Response:
+        """The reference's update, answered 204."""
+        super().update_face(request, group_id, person_id, face_id)
+        return self.empty(204)
+
+
+@register("rejects-charset", "broken", "200.ok", "answers 415 to Content-Type: application/json; charset=utf-8",
+          profile="full")
+class RejectsCharset(ReferenceService):
+    def is_json_media_type(self, content_type: str) -> bool:
+        """JSON only without parameters (the bug: a charset parameter is taken as another type)."""
+        return ";" not in content_type and super().is_json_media_type(content_type)
+
+
+@register("rejects-exactly-1024", "broken", "200.ok", "rejects userData of exactly 1024 bytes (limit off by one)",
+          profile="full")
+class RejectsExactly1024(ReferenceService):
+    def user_data_too_long(self, value: str) -> bool:
+        """At least 1024 UTF-8 bytes counts as too long."""
+        return len(value.encode("utf-8", "surrogatepass")) >= 1024
+
+
+@register("rejects-empty-userdata", "broken", "200.ok", "answers 400 BadArgument to userData \"\" (valid userData)",
+          profile="full")
+class RejectsEmptyUserData(ReferenceService):
+    def user_data_from(self, body: dict[str, Any]) -> str | None:
+        """The reference's reading, but the empty string is refused."""
+        if body.get("userData") == "":
+            self.fail("400.bad-json")
+        return super().user_data_from(body)
+
+
+# -- 400.userdata-too-long -----------------------------------------------------------------------
+
+
+@register("no-size-limit", "broken", "400.userdata-too-long", "accepts and stores userData of any length")
+class NoSizeLimit(ReferenceService):
+    def user_data_too_long(self, value: str) -> bool:
+        """Never too long."""
+        return False
+
+
+@register("accepts-1025-chars", "broken", "400.userdata-too-long", "accepts userData of 1025 code points")
+class Accepts1025Chars(ReferenceService):
+    def user_data_too_long(self, value: str) -> bool:
+        """Counts code points and lets one too many through."""
+        return len(value) > 1025
+
+
+@register("too-long-wrong-code", "broken", "400.userdata-too-long",
+          "answers over-long userData with 400 and error.code UserDataTooLong")
+class TooLongWrongCode(Reanswer):
+    ROW, ERROR = "400.userdata-too-long", {"code": "UserDataTooLong"}
+
+
+@register("too-long-413", "broken", "400.userdata-too-long", "answers over-long userData with 413 Payload Too Large",
+          also=("x.documented-status",))
+class TooLong413(Reanswer):
+    ROW, STATUS = "400.userdata-too-long", 413
+
+
+# -- 400.bad-json --------------------------------------------------------------------------------
+
+
+@register("bad-json-accepted", "broken", "400.bad-json", "takes an unparsable body as {} and answers 200")
+class BadJsonAccepted(ReferenceService):
+    def parse_body(self, request: httpx.Request) -> dict[str, Any]:
+        """The reference's parse, with parse errors swallowed."""
+        try:
+            return super().parse_body(request)
+        except Reject:
+            return {}
+
+
+@register("array-body-accepted", "broken", "400.bad-json", "takes a JSON body that is not an object as {}",
+          profile="full")
+class ArrayBodyAccepted(ReferenceService):
+    def parse_body(self, request: httpx.Request) -> dict[str, Any]:
+        """Unparsable bodies are 400; parsable ones that are not objects are read as {}."""
+        with contextlib.suppress(ValueError):
+            if not isinstance(json.loads(request.content or b"{}"), dict):
+                return {}
+        return super().parse_body(request)
+
+
+@register("bad-json-wrong-code", "broken", "400.bad-json", "answers a bad body with 400 and error.code InvalidBody")
+class BadJsonWrongCode(Reanswer):
+    ROW, ERROR = "400.bad-json", {"code": "InvalidBody"}
+
+
+# -- 401.invalid-key -----------------------------------------------------------------------------
+
+
+@register("key-code-401", "broken", "401.invalid-key",
+          "answers a wrong key with error.code \"401\" (Azure's current table)", also=("x.auth-first",))
+class KeyCode401(Reanswer):
+    ROW, ERROR = "401.invalid-key", {"code": "401"}
+
+
+@register("key-403", "broken", "401.invalid-key", "answers a wrong key with 403 instead of 401",
+          also=("x.auth-first", "x.error-envelope"))
+class Key403(Reanswer):
+    ROW, STATUS = "401.invalid-key", 403
+
+
+@register("any-key-accepted", "broken", "401.invalid-key", "accepts any non-empty subscription key",
+          also=("x.auth-first",))
+class AnyKeyAccepted(ReferenceService):
+    def check_key(self, request: httpx.Request) -> bool:
+        """Only that a key is there."""
+        return bool(request.headers.get("Ocp-Apim-Subscription-Key"))
+
+
+@register("missing-key-accepted", "broken", "401.invalid-key", "accepts a request without a key header",
+          also=("x.auth-first",), profile="full")
+class MissingKeyAccepted(ReferenceService):
+    def check_key(self, request: httpx.Request) -> bool:
+        """A wrong key is refused; no key at all passes."""
+        return "Ocp-Apim-Subscription-Key" not in request.headers or super().check_key(request)
+
+
+# -- 403.quota -----------------------------------------------------------------------------------
+
+
+@register("quota-code-shape", "broken", "403.quota",
+          "answers quota with {error: {code: QuotaExceeded, message}}, no statusCode", also=("x.error-envelope",))
+class QuotaCodeShape(OutOfQuota):
+    ERROR = {"statusCode": None, "code": "QuotaExceeded"}
+
+
+@register("quota-statuscode-string", "broken", "403.quota", "answers quota with error.statusCode \"403\" (a string)",
+          also=("x.error-envelope",))
+class QuotaStatusCodeString(OutOfQuota):
+    ERROR = {"statusCode": "403"}
+
+
+@register("quota-text-plain", "broken", "403.quota", "answers quota with Content-Type: text/plain",
+          also=("x.error-envelope",))
+class QuotaTextPlain(OutOfQuota):
+    CONTENT_TYPE = "text/plain"
+
+
+# -- 404.* ---------------------------------------------------------------------------------------
+
+
+@register("group-invalid-400", "broken", "404.group-invalid", "answers a malformed personGroupId with 400 BadArgument")
+class GroupInvalid400(Reanswer):
+    ROW, STATUS, ERROR = "404.group-invalid", 400, {"code": "BadArgument"}
+
+
+@register("group-invalid-wrong-code", "broken", "404.group-invalid",
+          "answers a malformed personGroupId with 404 and error.code BadArgument")
+class GroupInvalidWrongCode(Reanswer):
+    ROW, ERROR = "404.group-invalid", {"code": "BadArgument"}
+
+
+@register("group-missing-person-code", "broken", "404.group-missing",
+          "answers a missing group with 404 and error.code PersonNotFound")
+class GroupMissingPersonCode(Reanswer):
+    ROW, ERROR = "404.group-missing", {"code": "PersonNotFound"}
+
+
+@register("group-missing-400", "broken", "404.group-missing", "answers a missing group with 400")
+class GroupMissing400(Reanswer):
+    ROW, STATUS = "404.group-missing", 400
+
+
+@register("person-invalid-400", "broken", "404.person-invalid", "answers a malformed personId with 400")
+class PersonInvalid400(Reanswer):
+    ROW, STATUS = "404.person-invalid", 400
+
+
+@register("person-invalid-face-code", "broken", "404.person-invalid",
+          "answers a malformed personId with error.code PersistedFaceNotFound")
+class PersonInvalidFaceCode(Reanswer):
+    ROW, ERROR = "404.person-invalid", {"code": "PersistedFaceNotFound"}
+
+
+@register("person-of-any-group", "broken", "404.person-missing", "finds a person through a group it is not in",
+          profile="full")
+class PersonOfAnyGroup(ReferenceService):
+    def resolve_person(self, group: Any, person_id: str) -> Person:
+        """The person of this group, or else of any group (the scoping bug)."""
+        if self.guid_is_valid(person_id) and self.model.person(group, person_id) is None:
+            for gid in [g.group_id for g in self.model.list_groups(None, 1000)]:
+                other = self.model.group(gid)
+                person = self.model.person(other, person_id) if other else None
+                if person is not None:
+                    return person
+        return super().resolve_person(group, person_id)
+
+
+@register("person-missing-wrong-code", "broken", "404.person-missing",
+          "answers an unknown personId with 404 and error.code PersonNotExist")
+class PersonMissingWrongCode(Reanswer):
+    ROW, ERROR = "404.person-missing", {"code": "PersonNotExist"}
+
+
+@register("face-invalid-400", "broken", "404.face-invalid", "answers a malformed persistedFaceId with 400")
+class FaceInvalid400(Reanswer):
+    ROW, STATUS = "404.face-invalid", 400
+
+
+@register("face-invalid-wrong-code", "broken", "404.face-invalid",
+          "answers a malformed persistedFaceId with error.code FaceNotFound")
+class FaceInvalidWrongCode(Reanswer):
+    ROW, ERROR = "404.face-invalid", {"code": "FaceNotFound"}
+
+
+@register("face-of-any-person", "broken", "404.face-missing",
+          "updates a face reached through another person of its group", profile="full")
+class FaceOfAnyPerson(ReferenceService):
+    def resolve_face(self, group_id: str, person_id: str, face_id: str) -> Any:
+        """The reference's lookup, but the face is searched among all persons of the group."""
+        group = self.resolve_group(group_id)
+        person = self.resolve_person(group, person_id)
+        if self.guid_is_valid(face_id) and self.model.face(person, face_id) is None:
+            for other in list(group.persons.values()):
+                if self.model.face(other, face_id) is not None:
+                    person = other
+        return super().resolve_face(group_id, person.person_id, face_id)
+
+
+@register("face-missing-wrong-code", "broken", "404.face-missing",
+          "answers an unknown persistedFaceId with 404 and error.code FaceNotFound")
+class FaceMissingWrongCode(Reanswer):
+    ROW, ERROR = "404.face-missing", {"code": "FaceNotFound"}
+
+
+# -- 409.training --------------------------------------------------------------------------------
+
+
+@register("training-not-blocking", "broken", "409.training", "updates faces while their group is training")
+class TrainingNotBlocking(ReferenceService):
+    def group_is_training(self, group: Any) -> bool:
+        """Never blocks updates (Training Status still says running)."""
+        return False
+
+
+@register("training-wrong-code", "broken", "409.training",
+          "answers an update during training with error.code PersonGroupTrainingInProgress")
+class TrainingWrongCode(Reanswer):
+    ROW, ERROR = "409.training", {"code": "PersonGroupTrainingInProgress"}
+
+
+@register("training-423", "broken", "409.training", "answers an update during training with 423 Locked",
+          also=("x.documented-status",))
+class Training423(Reanswer):
+    ROW, STATUS = "409.training", 423
+
+
+# -- 409.concurrent and x.concurrent-writes ------------------------------------------------------
+
+
+@register("conflict-no-message", "broken", "409.concurrent", "answers a write conflict without error.message",
+          also=("x.error-envelope",))
+class ConflictNoMessage(Reanswer):
+    ROW, ERROR = "409.concurrent", {"message": None}
+
+
+@register("conflict-text-plain", "broken", "409.concurrent", "answers a write conflict with Content-Type: text/plain",
+          also=("x.error-envelope",))
+class ConflictTextPlain(Reanswer):
+    ROW, CONTENT_TYPE = "409.concurrent", "text/plain"
+
+
+@register("conflict-wrong-code", "broken", "x.concurrent-writes", "answers a write conflict with error.code Conflict",
+          also=("409.concurrent",))
+class ConflictWrongCode(Reanswer):
+    ROW, ERROR = "409.concurrent", {"code": "Conflict"}
+
+
+@register("conflict-500", "broken", "x.concurrent-writes", "answers a write conflict with 500",
+          also=("409.concurrent", "x.documented-status"))
+class Conflict500(Reanswer):
+    ROW, STATUS = "409.concurrent", 500
+
+
+@register("concurrent-rollback", "broken", "x.concurrent-writes",
+          "no conflict answer: overlapping updates all get 200, and the face falls back to its old value")
+class ConcurrentRollback(ReferenceService):
+    def __init__(self, config: ReferenceConfig | None = None) -> None:
+        super().__init__(config)
+        self._overlapped: set[int] = set()  # faces (by id()) written while another update held them
+
+    def write_face(self, face: Face, value: str | None) -> None:
+        """Without a conflict answer: a second writer marks the face, the first then undoes its own write."""
+        if not face.write_lock.acquire(blocking=False):
+            with self._lock:
+                self._overlapped.add(id(face))
+            return
+        try:
+            before = face.user_data
+            self.store_user_data(face, value)
+            time.sleep(max(self.config.write_hold_seconds, 0.05))
+            with self._lock:
+                overlapped = id(face) in self._overlapped
+                self._overlapped.discard(id(face))
+            if overlapped:
+                self.store_user_data(face, before)  # "rolls back" on overlap, yet answers 200
+        finally:
+            face.write_lock.release()
+
+
+# -- 415.media-type ------------------------------------------------------------------------------
+
+
+@register("media-type-ignored", "broken", "415.media-type", "reads the body whatever the Content-Type says")
+class MediaTypeIgnored(ReferenceService):
+    def check_media_type(self, request: httpx.Request) -> None:
+        """No media type check."""
+
+
+@register("media-type-400", "broken", "415.media-type", "answers a non-JSON Content-Type with 400")
+class MediaType400(Reanswer):
+    ROW, STATUS = "415.media-type", 400
+
+
+@register("media-type-wrong-code", "broken", "415.media-type",
+          "answers a non-JSON Content-Type with 415 and error.code UnsupportedMediaType")
+class MediaTypeWrongCode(Reanswer):
+    ROW, ERROR = "415.media-type", {"code": "UnsupportedMediaType"}
+
+
+# -- 429.rate-limit ------------------------------------------------------------------------------
+
+
+@register("rate-limit-statuscode-string", "broken", "429.rate-limit",
+          "rate-limits with error.statusCode \"429\" (a string)", also=("x.error-envelope",))
+class RateLimitStatusCodeString(Throttling):
+    ERROR = {"statusCode": "429"}
+
+
+@register("rate-limit-code-shape", "broken", "429.rate-limit",
+          "rate-limits with {error: {code: \"429\", message}} (Azure's current table), no statusCode",
+          also=("x.error-envelope",))
+class RateLimitCodeShape(Throttling):
+    ERROR = {"statusCode": None, "code": "429"}
+
+
+@register("rate-limit-no-message", "broken", "429.rate-limit", "rate-limits without error.message",
+          also=("x.error-envelope",))
+class RateLimitNoMessage(Throttling):
+    ERROR = {"message": None}
+
+
+# -- x.read-after-write --------------------------------------------------------------------------
+
+
+@register("trims-whitespace", "broken", "x.read-after-write", "stores userData with whitespace trimmed at both ends")
+class TrimsWhitespace(ReferenceService):
+    def store_user_data(self, face: Face, value: str | None) -> None:
+        """Stores the stripped value."""
+        super().store_user_data(face, value.strip() if value is not None else None)
+
+
+@register("nfc-normalises", "broken", "x.read-after-write", "stores userData normalised to NFC", profile="full")
+class NfcNormalises(ReferenceService):
+    def store_user_data(self, face: Face, value: str | None) -> None:
+        """Stores the NFC form."""
+        super().store_user_data(face, unicodedata.normalize("NFC", value) if value is not None else None)
+
+
+@register("drops-astral", "broken", "x.read-after-write", "drops characters outside the BMP (emoji) from userData",
+          profile="full")
+class DropsAstral(ReferenceService):
+    def store_user_data(self, face: Face, value: str | None) -> None:
+        """Stores only the BMP characters."""
+        super().store_user_data(face, "".join(c for c in value if ord(c) <= 0xFFFF) if value is not None else None)
+
+
+@register("truncates-at-nul", "broken", "x.read-after-write", "stores userData cut at the first NUL (a C string)",
+          profile="full")
+class TruncatesAtNul(ReferenceService):
+    def store_user_data(self, face: Face, value: str | None) -> None:
+        """Stores what comes before the first U+0000."""
+        super().store_user_data(face, value.split("\0", 1)[0] if value is not None else None)
+
+
+# -- x.no-change-on-error ------------------------------------------------------------------------
+
+
+@register("stores-before-size-check", "broken", "x.no-change-on-error",
+          "stores an over-long userData, then answers 400 userdata-too-long")
+class StoresBeforeSizeCheck(ReferenceService):
+    def update_face(self, request: httpx.Request, group_id: str, person_id: str, face_id: str) -> httpx.Response:
+        """Writes first when the value is too long; the reference's update then rejects it."""
+        ref = self.resolve_face(group_id, person_id, face_id)
+        with contextlib.suppress(Reject):
+            value = self.parse_body(request).get("userData")
+            if isinstance(value, str) and self.user_data_too_long(value):
+                self.store_user_data(ref.face, value)
+        return super().update_face(request, group_id, person_id, face_id)
+
+
+@register("stores-before-media-check", "broken", "x.no-change-on-error",
+          "stores the userData of a non-JSON request, then answers 415")
+class StoresBeforeMediaCheck(ReferenceService):
+    def update_face(self, request: httpx.Request, group_id: str, person_id: str, face_id: str) -> httpx.Response:
+        """Writes a readable userData before the media type check."""
+        ref = self.resolve_face(group_id, person_id, face_id)
+        with contextlib.suppress(Reject, ValueError):
+            value = self.parse_body(request).get("userData")
+            if isinstance(value, str) and not self.user_data_too_long(value):
+                self.store_user_data(ref.face, value)
+        return super().update_face(request, group_id, person_id, face_id)
+
+
+@register("writes-through-wrong-person", "broken", "x.no-change-on-error",
+          "answers 404 to a face reached through the wrong person, but has already written it", profile="full")
+class WritesThroughWrongPerson(ReferenceService):
+    def update_face(self, request: httpx.Request, group_id: str, person_id: str, face_id: str) -> httpx.Response:
+        """Writes the face wherever it is in the group, then lets the reference answer 404."""
+        group = self.model.group(group_id)
+        for person in list(group.persons.values()) if group else []:
+            face = self.model.face(person, face_id)
+            if face is not None and person.person_id != person_id.lower():
+                with contextlib.suppress(Reject):
+                    value = self.parse_body(request).get("userData")
+                    if isinstance(value, str):
+                        self.store_user_data(face, value)
+        return super().update_face(request, group_id, person_id, face_id)
+
+
+# -- x.error-envelope ----------------------------------------------------------------------------
+
+
+@register("not-found-no-message", "broken", "x.error-envelope", "answers every 404 row without error.message")
+class NotFoundNoMessage(ReferenceService):
+    def error(self, row_id: str, **fmt: Any) -> httpx.Response:
+        """The reference's answer; for 404 rows, the error object has no message."""
+        response = super().error(row_id, **fmt)
+        if response.status_code != 404:
+            return response
+        error = json.loads(response.content)["error"]
+        return self.json_response(404, {"error": {"code": error["code"]}})
+
+
+@register("not-found-text-plain", "broken", "x.error-envelope", "answers every 404 row with Content-Type: text/plain")
+class NotFoundTextPlain(ReferenceService):
+    def error(self, row_id: str, **fmt: Any) -> httpx.Response:
+        """The reference's answer; for 404 rows, labelled text/plain."""
+        response = super().error(row_id, **fmt)
+        if response.status_code == 404:
+            response.headers["Content-Type"] = "text/plain; charset=utf-8"
+        return response
+
+
+@register("bad-request-empty-message", "broken", "x.error-envelope",
+          "answers 400 and 415 rows with error.message \"\"")
+class BadRequestEmptyMessage(ReferenceService):
+    def message(self, row_id: str, **fmt: Any) -> str:
+        """An empty message for the body rows."""
+        if row_id in ("400.bad-json", "400.userdata-too-long", "415.media-type"):
+            return ""
+        return super().message(row_id, **fmt)
+
+
+# -- x.documented-status -------------------------------------------------------------------------
+
+
+class Crash(ReferenceService):
+    """Base: an answer the way an unhandled exception comes out of a web framework."""
+
+    def crash(self) -> httpx.Response:
+        """A 500 InternalServerError."""
+        return self.json_response(500, {"error": {"code": "InternalServerError", "message": "Internal error."}})
+
+
+@register("bad-json-500", "broken", "x.documented-status", "answers an unparsable body with 500",
+          also=("400.bad-json",))
+class BadJson500(Crash):
+    def parse_body(self, request: httpx.Request) -> dict[str, Any]:
+        """The reference's parse, with the parse error left unhandled."""
+        try:
+            return super().parse_body(request)
+        except Reject:
+            raise Reject(self.crash()) from None
+
+
+@register("punctuated-group-500", "broken", "x.documented-status", "answers 500 to a personGroupId with punctuation",
+          also=("404.group-invalid",))
+class PunctuatedGroup500(Crash):
+    def group_id_is_valid(self, value: str) -> bool:
+        """Crashes on IDs that are not alphanumeric with - and _."""
+        if not value.replace("-", "").replace("_", "").isalnum():
+            raise Reject(self.crash())
+        return super().group_id_is_valid(value)
+
+
+@register("face-invalid-422", "broken", "x.documented-status", "answers a malformed persistedFaceId with 422",
+          also=("404.face-invalid",))
+class FaceInvalid422(Reanswer):
+    ROW, STATUS = "404.face-invalid", 422
+
+
+# -- x.auth-first --------------------------------------------------------------------------------
+
+
+@register("group-before-key", "broken", "x.auth-first", "checks the personGroupId before the key")
+class GroupBeforeKey(ReferenceService):
+    def check_key(self, request: httpx.Request) -> bool:
+        """Looks the group up first (raising its 404), then the key."""
+        params = _update_params(self, request)
+        if params is not None:
+            self.resolve_group(params["group_id"])
+        return super().check_key(request)
+
+
+@register("body-before-key", "broken", "x.auth-first", "parses the body of an update before checking the key")
+class BodyBeforeKey(ReferenceService):
+    def check_key(self, request: httpx.Request) -> bool:
+        """Parses the body first (raising its 400), then the key."""
+        if _update_params(self, request) is not None:
+            self.parse_body(request)
+        return super().check_key(request)

@@ -8,32 +8,44 @@ from dataclasses import dataclass
 from face_conformance.reference import ReferenceConfig, ReferenceService
 
 KINDS = ("broken", "conformant", "hostile")
+PROFILES = ("smoke", "full")
 
 
 @dataclass(frozen=True)
 class Variant:
-    """One server of the zoo: `row` is the CONTRACT.md row a broken variant breaks."""
+    """One server of the zoo.
+
+    `row` is the CONTRACT.md row a broken variant breaks. `also` lists the rows that may fail with
+    it because they depend on the same answer (a 5xx also breaks `x.documented-status`); nothing
+    else may fail. `profile` is the smallest suite profile whose requests reach the fault.
+    """
 
     name: str
     kind: str
     row: str | None
     description: str
     build: Callable[[ReferenceConfig], ReferenceService]
+    also: tuple[str, ...] = ()
+    profile: str = "smoke"
 
 
 VARIANTS: dict[str, Variant] = {}
 
 
-def register(name: str, kind: str, row: str | None, description: str
-             ) -> Callable[[type[ReferenceService]], type[ReferenceService]]:
+def register(name: str, kind: str, row: str | None, description: str, *, also: tuple[str, ...] = (),
+             profile: str = "smoke") -> Callable[[type[ReferenceService]], type[ReferenceService]]:
     """Class decorator: register a ReferenceService subclass as a zoo variant."""
     if kind not in KINDS:
         raise ValueError(f"kind must be one of {KINDS}, got {kind!r}")
+    if profile not in PROFILES:
+        raise ValueError(f"profile must be one of {PROFILES}, got {profile!r}")
+    if (kind == "broken") != (row is not None):
+        raise ValueError(f"variant {name!r}: a broken variant names the row it breaks, and only a broken one")
 
     def wrap(cls: type[ReferenceService]) -> type[ReferenceService]:
         if name in VARIANTS:
             raise ValueError(f"variant {name!r} registered twice")
-        VARIANTS[name] = Variant(name, kind, row, description, cls)
+        VARIANTS[name] = Variant(name, kind, row, description, cls, tuple(also), profile)
         return cls
 
     return wrap

@@ -1,0 +1,70 @@
+"""Request economy: a live smoke run costs at most 1.5 times the floor of `face_conformance.economy`."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import pytest
+from servers import Run, live_args, run_cli
+
+from face_conformance import catalogue, economy
+from face_conformance.reference import BackgroundServer, ReferenceConfig, ReferenceService
+
+KEY = "economy-key-0123456789abcdef"
+
+
+@pytest.fixture(scope="module")
+def smoke(tmp_path_factory: pytest.TempPathFactory) -> tuple[Run, list]:
+    """One live smoke run against the reference on loopback, and the server's request log."""
+    work = tmp_path_factory.mktemp("economy")
+    with BackgroundServer(ReferenceService(ReferenceConfig(key=KEY))) as server:
+        run = run_cli(*live_args(server.base_url, KEY, work / "reports"), cwd=work, timeout=120)
+        log = server.service.request_log
+    assert run.returncode == 0, run.describe()
+    return run, log
+
+
+def test_floor_terms_are_documented_and_add_up() -> None:
+    terms = economy.minimum_terms()
+    assert [t.name for t in terms] == ["set-up", "rows", "read-backs", "training", "teardown"]
+    assert all(t.requests > 0 and t.why for t in terms)
+    assert economy.minimum_smoke_requests() == sum(t.requests for t in terms)
+
+
+def test_at_will_rows_come_from_the_catalogue() -> None:
+    at_will = set(economy.at_will_rows())
+    for row in catalogue.rows():
+        provokable = row.level != "N/A" and row.observe in ("always", "training")
+        assert (row.id in at_will) == provokable, row.id
+    # The rows a live server shows only when it chooses to are not in the floor.
+    assert not at_will & {"403.quota", "429.rate-limit", "409.concurrent", "400.name-too-long"}
+    assert economy.RIDES_ON_OTHERS <= at_will
+    assert set(economy.READ_BACKS) <= at_will
+    assert set(economy.own_request_rows()) == at_will - economy.RIDES_ON_OTHERS
+
+
+def test_smoke_run_sends_at_most_one_and_a_half_times_the_floor(smoke: tuple[Run, list]) -> None:
+    run, log = smoke
+    sent, floor = len(log), economy.minimum_smoke_requests()
+    assert run.report["requests"] == sent, "the run's own count and the server's log disagree"
+    assert floor <= sent, f"the run saw every row with {sent} requests: the floor ({floor}) is wrong"
+    by_kind = Counter(f"{entry.method} {entry.status}" for entry in log)
+    assert sent <= economy.SMOKE_BUDGET_RATIO * floor, (
+        f"smoke run sent {sent} requests, floor {floor} (ratio {sent / floor:.2f}); by purpose "
+        f"{run.report['requests_by_purpose']}; by method and status {dict(by_kind)}")
+
+
+def test_smoke_run_observes_every_row_it_can_provoke(smoke: tuple[Run, list]) -> None:
+    run, _ = smoke
+    outcomes = {row["id"]: row["outcome"] for row in run.report["rows"]}
+    missed = {row: outcomes[row] for row in economy.at_will_rows() if outcomes[row] in ("not-observed", "error")}
+    assert not missed, f"rows a live smoke run can provoke were not observed: {missed}"
+    assert all(outcomes[row] == "pass" for row in economy.at_will_rows()), outcomes
+
+
+def test_smoke_run_leaves_nothing_behind(smoke: tuple[Run, list]) -> None:
+    _, log = smoke
+    created = [e.raw_path for e in log if e.method == "PUT" and e.status == 200]
+    deleted = [e.raw_path for e in log if e.method == "DELETE" and e.status == 200]
+    assert created and sorted(created) == sorted(deleted)
+
