@@ -67,7 +67,8 @@ def main(argv: list[str] | None = None) -> int:
                    "list": cmd_list}[args.command]
         return handler(args)
     except (UsageError, ConfigError) as exc:
-        print(f"face-conformance: error: {exc}", file=sys.stderr)
+        # One line, whatever the message (a YAML parser's error spans several).
+        print(f"face-conformance: error: {' '.join(str(exc).split())}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
         print("face-conformance: interrupted", file=sys.stderr)
@@ -85,7 +86,7 @@ def pytest_args(args: argparse.Namespace) -> list[str]:
     """The pytest command line for a run: the shipped suite, its own ini, the plugin, the options."""
     out = [str(SUITE_DIR), "-c", str(SUITE_DIR / "suite.ini"), "--rootdir", str(SUITE_DIR),
            "-p", "face_conformance.plugin", "-p", "no:cacheprovider"]
-    out += ["-q", "-rN", "--tb=short", "--no-header"] if args.verbose else ["-qq", "--tb=no", "-p", "no:warnings"]
+    out += ["-q", "-rN", "--tb=short", "--no-header"] if args.verbose else ["-p", "no:terminal", "-p", "no:warnings"]
     for name in RUN_VALUE_OPTIONS:
         value = getattr(args, name.replace("-", "_"))
         if value is not None:

@@ -165,7 +165,8 @@ class FaceClient:
 
     def _count_silence(self, exchange: Exchange) -> None:
         with self._lock:
-            self.silent_in_a_row = self.silent_in_a_row + 1 if exchange.answer is None else 0
+            # No answer, or one that broke off or stalled mid-body: either way the server is not talking.
+            self.silent_in_a_row = self.silent_in_a_row + 1 if exchange.error is not None else 0
             silent = self.silent_in_a_row
         if silent >= MAX_SILENT_IN_A_ROW:
             raise self._halt(Unresponsive(

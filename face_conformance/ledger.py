@@ -97,7 +97,7 @@ class Ledger:
             return "info", self._summary(row.id, "info", counts)
         why = self.not_observed_why.get(row.id) or NOT_OBSERVED_WHY.get(row.observe, NOT_OBSERVED_WHY["always"])
         if self.stop_reason and row.id not in self.not_observed_why:
-            why = f"not reached: the run stopped early ({self.stop_reason})"
+            why = "not reached: the run stopped early (see the verdict)"
         return "not-observed", why
 
     def _summary(self, row_id: str, verdict: str, counts: Counter[str]) -> str:

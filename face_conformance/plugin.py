@@ -125,20 +125,34 @@ def runner(pytestconfig: pytest.Config, request: pytest.FixtureRequest) -> Runne
     target = make_target(settings)
     run = Runner(settings, target, ledger)
     pytestconfig.stash[RUNNER_KEY] = run
-    request.addfinalizer(lambda: _teardown(pytestconfig, run))
+    torn_down: list[bool] = []
+
+    def finalise() -> None:
+        if not torn_down:
+            torn_down.append(True)
+            _teardown(pytestconfig, run)
+
+    request.addfinalizer(finalise)
     try:
         run.setup()
     except (SetupError, Inconclusive) as exc:
-        _stop(run, "inconclusive", f"set-up failed before any row could be tested: {exc}", exc)
+        _stop(run, request.session, "inconclusive", f"set-up failed before any row could be tested: {exc}", exc)
+    except BaseException:
+        # Ctrl-C or SIGTERM during set-up: pytest never runs the finalisers of a fixture whose
+        # set-up raised KeyboardInterrupt (no cached result), so delete what was created here.
+        finalise()
+        raise
     return run
 
 
-def _stop(run: Runner, kind: str, reason: str, exc: Exception | None = None) -> None:
+def _stop(run: Runner, session: pytest.Session, kind: str, reason: str, exc: Exception | None = None) -> None:
+    """End the run early: record why, stop after this test, and skip it (the verdict says the rest)."""
     run.ledger.stop(kind, reason)
     exchange = getattr(exc, "exchange", None)
     if exchange is not None:
         run.ledger.observe("info.stop", None, reason, exchange.to_dict("error", reason))
-    pytest.exit(reason, returncode=3)
+    session.shouldstop = reason
+    pytest.skip(f"run stopped: {reason}")
 
 
 def _teardown(config: pytest.Config, run: Runner) -> None:
@@ -163,7 +177,7 @@ def pytest_runtest_call(item: pytest.Item) -> Any:
         run = item.config.stash.get(RUNNER_KEY, None)
         if found is None or run is None:
             raise
-        _stop(run, found.kind, str(found), found)
+        _stop(run, item.session, found.kind, str(found), found)
         raise
 
 

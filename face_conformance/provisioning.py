@@ -160,7 +160,12 @@ class Provisioner:
                 continue
             # Remember before sending: an interrupt mid-request may still have created it.
             self.attempted_groups.append(group)
-            self.calls.create_group(group)
+            try:
+                self.calls.create_group(group)
+            except SetupError as exc:
+                if (exc.exchange.error or "").startswith("cannot connect"):
+                    self.attempted_groups.remove(group)  # never reached the server: nothing to delete
+                raise
         p1 = self.calls.create_person(first, "conformance person 1")
         p2 = self.calls.create_person(first, "conformance person 2") if full else None
         p3 = self.calls.create_person(second, "conformance person 3") if second else None

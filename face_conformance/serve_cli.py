@@ -63,6 +63,9 @@ def serve_from_args(args: argparse.Namespace) -> int:
         if args.variant not in variant_names():
             raise UsageError(f"unknown variant {args.variant!r}; see --list-variants")
         service = VARIANTS[args.variant].build(config)
+    if not 0 <= args.port <= 65535:
+        raise UsageError(f"--port must be from 0 to 65535 (got {args.port})")
+    _check_can_listen(args.host, args.port)
     where = f"http://{args.host}:{args.port}"
     print(f"face-conformance serve: {args.variant or 'reference'} on {where} (key: ***)", flush=True)
     try:
@@ -70,3 +73,18 @@ def serve_from_args(args: argparse.Namespace) -> int:
     except OSError as exc:
         raise UsageError(f"cannot listen on {args.host}:{args.port}: {exc.strerror or exc}") from None
     return 0
+
+
+def _check_can_listen(host: str, port: int) -> None:
+    """Bind (and release) the address first: uvicorn logs a bind failure and exits 1 by itself."""
+    import socket
+
+    from .cli import UsageError
+
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
+        with socket.socket(family, kind, proto) as sock:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            sock.bind(address)
+    except OSError as exc:  # socket.gaierror too
+        raise UsageError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None

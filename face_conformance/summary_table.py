@@ -27,7 +27,9 @@ def print_summary(result: dict[str, Any], report_dir: Path, console: Console | N
         outcome = row["outcome"]
         table.add_row(row["id"], row["level"], f"[{STYLE.get(outcome, '')}]{outcome}[/]", str(row.get("requests", 0)),
                       row["summary"])
-    console.print(table)
+    tested = any(r["outcome"] not in ("not-observed", "not-applicable") for r in result["rows"])
+    if tested or result["verdict"] != "inconclusive":
+        console.print(table)
     for row in result["rows"]:
         if row["outcome"] in ("fail", "error"):
             _print_failure(console, row)

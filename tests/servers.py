@@ -112,22 +112,27 @@ def run_cli(*args: str, cwd: Path, timeout: float = 120.0, env: dict[str, str] |
 
 def run_many(jobs: dict[str, list[str]], *, cwd: Path, timeout: float = 150.0, parallel: int = 3
              ) -> dict[str, Any]:
-    """Run several CLI invocations, at most `parallel` at a time (the machine has 2 cores).
+    """Run several CLI invocations in the order given, at most `parallel` at a time (2 cores here).
 
     A job that fails (does not finish in time, cannot start) leaves its exception in place of its
     Run, re-raised by `get`, so that one bad job does not hide the others' results.
     """
-    gate = threading.Semaphore(parallel)
+    queue = list(jobs.items())
+    lock = threading.Lock()
     results: dict[str, Any] = {}
 
-    def work(name: str, args: list[str]) -> None:
-        with gate:
+    def worker() -> None:
+        while True:
+            with lock:
+                if not queue:
+                    return
+                name, args = queue.pop(0)
             try:
                 results[name] = run_cli(*args, cwd=cwd, timeout=timeout)
             except Exception as exc:  # noqa: BLE001 - handed back to the test through get()
                 results[name] = exc
 
-    threads = [threading.Thread(target=work, args=item, daemon=True) for item in jobs.items()]
+    threads = [threading.Thread(target=worker, daemon=True) for _ in range(parallel)]
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -212,6 +217,35 @@ class StoresOnError(ReferenceService):
                 if value is not None:
                     self.resolve_face(group_id, person_id, face_id).face.user_data = str(value)
             raise
+
+
+class TrimsUserData(ReferenceService):
+    """Broken: stored userData loses its leading and trailing whitespace (x.read-after-write)."""
+
+    def store_user_data(self, face: Any, value: str | None) -> None:
+        super().store_user_data(face, value.strip() if isinstance(value, str) else value)
+
+
+class Recording(ReferenceService):
+    """The reference, keeping every request it gets: `seen` (method, raw path with query, body) in
+    order of arrival, and `timed` the same with the arrival time and the status answered."""
+
+    def __init__(self, config: ReferenceConfig | None = None) -> None:
+        super().__init__(config)
+        self.seen: list[tuple[str, str, bytes]] = []
+        self.timed: list[tuple[float, str, str, bytes, int]] = []
+        self._seen_lock = threading.Lock()
+
+    def handle(self, request: httpx.Request) -> httpx.Response:
+        arrived = time.monotonic()
+        request.read()
+        what = (request.method, request.url.raw_path.decode("ascii", "replace"), request.content)
+        with self._seen_lock:
+            self.seen.append(what)
+        response = super().handle(request)
+        with self._seen_lock:
+            self.timed.append((arrived, *what, response.status_code))
+        return response
 
 
 class OkWithBody(ReferenceService):
@@ -345,6 +379,19 @@ async def length_too_short(request: RawRequest, writer: Writer, server: HostileS
     return True
 
 
+async def trickle(request: RawRequest, writer: Writer, server: HostileServer) -> bool:
+    """A chunked 400 body arriving one byte every 0.2 s, for ever: no read ever times out."""
+    writer.write(head(400, [("Content-Type", "application/json"), ("Transfer-Encoding", "chunked")]))
+    try:
+        while not server.stopping.is_set():
+            writer.write(b"1\r\n \r\n")
+            await writer.drain()
+            await asyncio.sleep(0.2)
+    except (ConnectionError, OSError):
+        pass
+    return False
+
+
 async def echo_headers(request: RawRequest, writer: Writer, server: HostileServer) -> bool:
     """A 400 whose body, a header and the reason phrase echo the request's headers (the key too)."""
     dump = {k: v for k, v in request.headers}
@@ -357,6 +404,14 @@ async def echo_headers(request: RawRequest, writer: Writer, server: HostileServe
                       reason=f"Bad key {key}") + payload)
     await writer.drain()
     return True
+
+
+async def echo_quota(request: RawRequest, writer: Writer, server: HostileServer) -> bool:
+    """A quota 403 in the page's shape whose message quotes the request's key."""
+    key = request.header(KEY_HEADER) or ""
+    body = json.dumps({"error": {"statusCode": 403, "message": f"Out of call volume quota for key {key}. "
+                                 "Quota will be replenished in 2 days."}}).encode()
+    return await answer(writer, 403, body, "application/json", [("X-Key-Seen", key)])
 
 
 class HostileServer:
@@ -374,6 +429,7 @@ class HostileServer:
         self.huge_bytes = huge_bytes
         self.huge_sent: list[int] = []
         self.hung = 0
+        self.connections = 0
         self.requests: list[RawRequest] = []
         self.port: int | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -424,6 +480,7 @@ class HostileServer:
         task = asyncio.current_task()
         assert task is not None
         self._tasks.add(task)
+        self.connections += 1
         try:
             while not self.stopping.is_set():
                 request = await self._read(reader)
@@ -515,13 +572,19 @@ class Leak:
     context: bytes = field(repr=True, default=b"")
 
 
-def find_secret(secret: str, run: Run) -> list[Leak]:
-    """Every occurrence of `secret` in the run's output and in every byte of its report directory."""
+def find_secret(secret: str, run: Run | None, root: Path | None = None) -> list[Leak]:
+    """Every occurrence of `secret` in the run's output, in every byte of its report directory, and
+    in every file under `root` (say, the run's working directory)."""
     needle = secret.encode()
     leaks = []
-    blobs: list[tuple[str, bytes]] = [("stdout", run.stdout.encode()), ("stderr", run.stderr.encode())]
-    if run.report_dir is not None and run.report_dir.exists():
-        blobs += [(str(p), p.read_bytes()) for p in sorted(run.report_dir.rglob("*")) if p.is_file()]
+    blobs: list[tuple[str, bytes]] = []
+    dirs = [root] if root is not None else []
+    if run is not None:
+        blobs += [("stdout", run.stdout.encode()), ("stderr", run.stderr.encode())]
+        dirs.append(run.report_dir)
+    for folder in dirs:
+        if folder is not None and folder.exists():
+            blobs += [(str(p), p.read_bytes()) for p in sorted(folder.rglob("*")) if p.is_file()]
     for where, blob in blobs:
         start = 0
         while (found := blob.find(needle, start)) >= 0:

@@ -74,7 +74,7 @@ def test_unreachable_reason_wins_and_the_first_is_kept() -> None:
     ledger.stop("inconclusive", "quota")
     rows = {r["id"]: r for r in ledger.rows()}
     assert rows["404.face-missing"]["summary"] == "bring-your-own run: no sibling face"
-    assert rows["200.ok"]["summary"] == "not reached: the run stopped early (quota)"
+    assert rows["200.ok"]["summary"] == "not reached: the run stopped early (see the verdict)"
 
 
 def test_stop_keeps_the_first_reason() -> None:

@@ -17,6 +17,7 @@ from typing import Any, ClassVar
 
 import httpx
 
+from face_conformance.reference.asgi import WIRE_FAULT, WireFault
 from face_conformance.reference.model import Face, Person
 from face_conformance.reference.service import ReferenceConfig, ReferenceService, Reject
 from face_conformance.zoo.registry import register
@@ -119,6 +120,16 @@ class OkAs204(ReferenceService):
         """The reference's update, answered 204."""
         super().update_face(request, group_id, person_id, face_id)
         return self.empty(204)
+
+
+@register("ok-body-cut-short", "broken", "200.ok",
+          "answers a successful update 200 with Content-Length: 64, sends no body and closes", mock=False)
+class OkBodyCutShort(ReferenceService):
+    def update_face(self, request: httpx.Request, group_id: str, person_id: str, face_id: str) -> httpx.Response:
+        """The reference's update; its 200 promises a body that never comes."""
+        response = super().update_face(request, group_id, person_id, face_id)
+        response.extensions[WIRE_FAULT] = WireFault(content_length=64)
+        return response
 
 
 @register("rejects-charset", "broken", "200.ok", "answers 415 to Content-Type: application/json; charset=utf-8",
@@ -524,7 +535,7 @@ class StoresBeforeMediaCheck(ReferenceService):
 
 
 @register("writes-through-wrong-person", "broken", "x.no-change-on-error",
-          "answers 404 to a face reached through the wrong person, but has already written it", profile="full")
+          "answers 404 to a face reached through the wrong (or an unknown) person, but has written it first")
 class WritesThroughWrongPerson(ReferenceService):
     def update_face(self, request: httpx.Request, group_id: str, person_id: str, face_id: str) -> httpx.Response:
         """Writes the face wherever it is in the group, then lets the reference answer 404."""

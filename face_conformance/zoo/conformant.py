@@ -1,3 +1,179 @@
-"""The zoo's conformant variants."""
+"""The zoo's conformant variants: each differs from the reference only where the page allows it.
+
+The suite must pass every one of them (exit 0): a failure here is a false alarm of the suite.
+"""
 
 from __future__ import annotations
+
+import dataclasses
+import itertools
+import re
+import time
+from typing import Any
+
+import httpx
+
+from face_conformance import catalogue
+from face_conformance.reference.model import Face, Group
+from face_conformance.reference.service import JSON_CONTENT_TYPE, ReferenceConfig, ReferenceService, RouteMatch
+from face_conformance.zoo.registry import register
+
+#: Every Nth request of a rate-limiting variant gets a 429.
+RATE_LIMIT_EVERY = 10
+#: The latency of `slow-answers`, in seconds, cycled through answer by answer.
+LATENCIES_S = (0.02, 0.035, 0.05, 0.025, 0.04)
+
+
+class Configured(ReferenceService):
+    """Base: the reference with some switches of its config set (only where the caller left the default)."""
+
+    SWITCHES: dict[str, Any] = {}
+
+    def __init__(self, config: ReferenceConfig | None = None) -> None:
+        config = config or ReferenceConfig()
+        defaults = ReferenceConfig()
+        changes = {k: v for k, v in self.SWITCHES.items() if getattr(config, k) == getattr(defaults, k)}
+        super().__init__(dataclasses.replace(config, **changes))
+
+
+@register("chinese-messages", "conformant", "x.error-envelope",
+          "every error message in Chinese (the page's own language)")
+class ChineseMessages(ReferenceService):
+    def message(self, row_id: str, *, group: str | None = None, seconds: int | None = None,
+                message: str | None = None) -> str:
+        """The page's Chinese row text, with the group or wait put in."""
+        text = catalogue.row(row_id).page_zh
+        if group is not None:
+            text += f"：人物组 '{group}'"
+        if seconds is not None:
+            text += f"，请在 {seconds} 秒后重试"
+        return text + "。"
+
+
+@register("reads-code-points", "conformant", "400.userdata-too-long", "reads 1KB as 1024 code points",
+          profile="full")
+class ReadsCodePoints(ReferenceService):
+    def user_data_too_long(self, value: str) -> bool:
+        """Over 1024 code points."""
+        return len(value) > catalogue.user_data_limit()
+
+
+@register("reads-utf16-units", "conformant", "400.userdata-too-long",
+          "reads 1KB as 1024 UTF-16 code units (.NET string length)", profile="full")
+class ReadsUtf16Units(ReferenceService):
+    def user_data_too_long(self, value: str) -> bool:
+        """Over 1024 UTF-16 code units (an astral character counts 2)."""
+        return len(value.encode("utf-16-le", "surrogatepass")) // 2 > catalogue.user_data_limit()
+
+
+@register("rate-limit-retry-after", "conformant", "429.rate-limit",
+          "every 10th request gets 429 with a Retry-After header")
+class RateLimitRetryAfter(Configured):
+    SWITCHES = {"rate_limit_every": RATE_LIMIT_EVERY, "rate_limit_retry_after": True}
+
+
+@register("rate-limit-message-only", "conformant", "429.rate-limit",
+          "every 10th request gets 429 with the wait only in the message (as Azure does)")
+class RateLimitMessageOnly(Configured):
+    SWITCHES = {"rate_limit_every": RATE_LIMIT_EVERY, "rate_limit_retry_after": False}
+
+
+@register("training-ends-at-once", "conformant", "409.training",
+          "training succeeds as soon as it starts (409.training unseen)")
+class TrainingEndsAtOnce(ReferenceService):
+    def training_state(self, group: Group) -> str:
+        """notstarted before any Train, succeeded right after."""
+        return "notstarted" if group.training_started is None else "succeeded"
+
+
+@register("slow-answers", "conformant", None, "every answer takes 20-50 ms")
+class SlowAnswers(ReferenceService):
+    def __init__(self, config: ReferenceConfig | None = None) -> None:
+        super().__init__(config)
+        self._latencies = itertools.cycle(LATENCIES_S)
+
+    def handle(self, request: httpx.Request) -> httpx.Response:
+        """The reference's answer, late."""
+        time.sleep(next(self._latencies))
+        return super().handle(request)
+
+
+@register("extra-headers", "conformant", "x.error-envelope",
+          "extra response headers, and Content-Type parameters beyond charset on JSON answers")
+class ExtraHeaders(ReferenceService):
+    EXTRA = {"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff", "x-ms-region": "China East 2",
+             "Strict-Transport-Security": "max-age=31536000"}
+
+    def json_response(self, status: int, payload: Any) -> httpx.Response:
+        """The reference's JSON answer, labelled with more media type parameters."""
+        response = super().json_response(status, payload)
+        response.headers["Content-Type"] = JSON_CONTENT_TYPE.replace("; ", ";") + "; odata.metadata=minimal"
+        return response
+
+    def handle(self, request: httpx.Request) -> httpx.Response:
+        """The reference's answer with extra headers."""
+        response = super().handle(request)
+        response.headers.update(self.EXTRA)
+        return response
+
+
+@register("exact-path-casing", "conformant", "200.ok",
+          "fixed path segments in lower case only, but persistedFaces also as the page writes it")
+class ExactPathCasing(ReferenceService):
+    SPELLINGS = {"persistedfaces": {"persistedfaces", "persistedFaces"}}
+
+    def path_segments(self, request: httpx.Request) -> list[str] | None:
+        """The reference's segments; a `Face/V1.0` prefix is not this server's path."""
+        segments = super().path_segments(request)
+        raw = request.url.path.split("/")[1:3]
+        return segments if raw == ["face", "v1.0"] else None
+
+    def match_route(self, segments: list[str] | None) -> RouteMatch | None:
+        """The reference's route, if each fixed segment is spelled as this server spells it."""
+        found = super().match_route(segments)
+        if found is None or segments is None:
+            return found
+        for part, segment in zip(found.route.pattern, segments, strict=True):
+            if not part.startswith("{") and segment not in self.SPELLINGS.get(part, {part}):
+                return None
+        return found
+
+
+@register("training-409-before-body", "conformant", "409.training", "answers 409 training before looking at the body")
+class Training409BeforeBody(ReferenceService):
+    def update_face(self, request: httpx.Request, group_id: str, person_id: str, face_id: str) -> httpx.Response:
+        """Path lookups, then training, then the reference's update."""
+        ref = self.resolve_face(group_id, person_id, face_id)
+        if self.group_is_training(ref.group):
+            self.fail("409.training", group=ref.group.group_id)
+        return super().update_face(request, group_id, person_id, face_id)
+
+
+@register("absent-keeps-userdata", "conformant", "200.ok",
+          "{} and userData null leave the stored userData as it was", profile="full")
+class AbsentKeepsUserData(ReferenceService):
+    def store_user_data(self, face: Face, value: str | None) -> None:
+        """Stores a string; no userData changes nothing."""
+        if value is not None:
+            super().store_user_data(face, value)
+
+
+@register("braced-guid-not-found", "conformant", "404.person-invalid",
+          "a GUID in braces is read as an ID that names nothing: 404 'not found' rather than 'invalid'",
+          profile="full")
+class BracedGuidNotFound(ReferenceService):
+    BRACED = re.compile(r"^\{[0-9a-fA-F]{8}(-[0-9a-fA-F]{4}){3}-[0-9a-fA-F]{12}\}$")
+
+    def guid_is_valid(self, value: str) -> bool:
+        """The reference's GUID, or one in braces (which then matches nothing)."""
+        return super().guid_is_valid(value) or self.BRACED.match(value) is not None
+
+
+@register("no-write-lock", "conformant", "x.concurrent-writes",
+          "no write lock: overlapping updates all get 200, the last one wins")
+class NoWriteLock(ReferenceService):
+    def write_face(self, face: Face, value: str | None) -> None:
+        """Store after the hold, never a 409."""
+        if self.config.write_hold_seconds > 0:
+            time.sleep(self.config.write_hold_seconds)
+        self.store_user_data(face, value)

@@ -15,9 +15,11 @@ PROFILES = ("smoke", "full")
 class Variant:
     """One server of the zoo.
 
-    `row` is the CONTRACT.md row a broken variant breaks. `also` lists the rows that may fail with
-    it because they depend on the same answer (a 5xx also breaks `x.documented-status`); nothing
-    else may fail. `profile` is the smallest suite profile whose requests reach the fault.
+    `row` is the CONTRACT.md row a broken variant breaks (for a conformant one, the row whose
+    latitude it takes; hostile ones name none). `also` lists the rows that may fail with it because
+    they judge the same answer (a 5xx also breaks `x.documented-status`); nothing else may fail.
+    `profile` is the smallest suite profile whose requests reach the difference; `mock` is False
+    when the difference lives on the wire (a `WireFault`), where mock mode cannot see it.
     """
 
     name: str
@@ -27,25 +29,33 @@ class Variant:
     build: Callable[[ReferenceConfig], ReferenceService]
     also: tuple[str, ...] = ()
     profile: str = "smoke"
+    mock: bool = True
 
 
 VARIANTS: dict[str, Variant] = {}
 
 
 def register(name: str, kind: str, row: str | None, description: str, *, also: tuple[str, ...] = (),
-             profile: str = "smoke") -> Callable[[type[ReferenceService]], type[ReferenceService]]:
-    """Class decorator: register a ReferenceService subclass as a zoo variant."""
+             profile: str = "smoke", mock: bool = True) -> Callable[[type[ReferenceService]], type[ReferenceService]]:
+    """Class decorator: register a ReferenceService subclass as a zoo variant.
+
+    The description becomes the class's docstring when it has none: a variant is documented once.
+    """
     if kind not in KINDS:
         raise ValueError(f"kind must be one of {KINDS}, got {kind!r}")
     if profile not in PROFILES:
         raise ValueError(f"profile must be one of {PROFILES}, got {profile!r}")
-    if (kind == "broken") != (row is not None):
-        raise ValueError(f"variant {name!r}: a broken variant names the row it breaks, and only a broken one")
+    if kind == "broken" and row is None:
+        raise ValueError(f"variant {name!r}: a broken variant names the row it breaks")
+    if kind != "broken" and also:
+        raise ValueError(f"variant {name!r}: only a broken variant lists rows that fail with it")
 
     def wrap(cls: type[ReferenceService]) -> type[ReferenceService]:
         if name in VARIANTS:
             raise ValueError(f"variant {name!r} registered twice")
-        VARIANTS[name] = Variant(name, kind, row, description, cls, tuple(also), profile)
+        VARIANTS[name] = Variant(name, kind, row, description, cls, tuple(also), profile, mock)
+        if not cls.__dict__.get("__doc__"):
+            cls.__doc__ = f"{kind} variant {name!r}" + (f" ({row})" if row else "") + f": {description}."
         return cls
 
     return wrap
