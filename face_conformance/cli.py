@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from . import catalogue
-from .settings import ConfigError, build_settings
+from .settings import ConfigError, UsageError, build_settings
 
 SUITE_DIR = Path(__file__).resolve().parent / "suite"
 EXIT_USAGE = 2
@@ -19,10 +19,6 @@ RUN_VALUE_OPTIONS = ("endpoint", "key", "report-dir", "profile", "max-rps", "max
                      "person-group-id", "person-id", "persisted-face-id", "face-url", "face-image", "seed",
                      "baseline", "timeout", "variant")
 RUN_FLAGS = ("strict-messages", "allow-insecure")
-
-
-class UsageError(Exception):
-    """A bad command line or configuration: exit 2 with one line."""
 
 
 class Parser(argparse.ArgumentParser):
@@ -193,6 +189,3 @@ def cmd_baseline(args: argparse.Namespace) -> int:
         sys.stdout.write(text)
     return 0
 
-
-if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())

@@ -17,7 +17,7 @@ from urllib.parse import quote
 
 import httpx
 
-from .evidence import KEY_HEADER, REDACTED, Answer, Exchange, SentRequest, scrub
+from .evidence import KEY_HEADER, REDACTED, Answer, Exchange, SentRequest, hide_secrets, register_secret, scrub
 from .pacing import PacerChain
 
 MAX_BODY_BYTES = 1 << 20  # keep at most 1 MiB of any answer: evidence, not an archive
@@ -82,8 +82,8 @@ def ends_the_run(exchange: Exchange) -> str | None:
     if answer is None or answer.status != 403:
         return None
     code = answer.error_field("code")
-    message = answer.error_field("message") or ""
-    if answer.error_field("statusCode") == 403 or code == "QuotaExceeded":
+    message = hide_secrets(str(answer.error_field("message") or ""))
+    if answer.error_field("statusCode") in (403, "403") or code == "QuotaExceeded":
         return f"the call volume quota is used up (403: {message})"
     if code == "UnsupportedFeature":
         return (
@@ -108,6 +108,7 @@ class FaceClient:
     ) -> None:
         self._client = client
         self._key = key
+        register_secret(key)
         self._pacer = pacer or PacerChain([])
         self._timeout = timeout
         self._observer = observer or (lambda kind, exchange: None)
@@ -219,7 +220,7 @@ class FaceClient:
             status=response.status_code,
             headers=tuple((k, scrub(v, self._key)) for k, v in response.headers.items()),
             # A server may echo the request (key header included) in its body: evidence keeps ***.
-            body=body.replace(self._key.encode(), REDACTED.encode()) if self._key else body,
+            body=body,  # judged as sent; every rendering of it scrubs the key (evidence.excerpt)
             truncated=truncated,
             elapsed_s=time.monotonic() - started,
         )

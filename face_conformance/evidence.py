@@ -86,7 +86,7 @@ class Exchange:
         code = self.answer.error_field("code")
         text = f"HTTP {self.answer.status}"
         if code is not None:
-            text += f" code {code!r}"
+            text += f" code {hide_secrets(repr(code))}"
         elif self.answer.body:
             text += f" body {excerpt(self.answer.body, 120)!r}"
         else:
@@ -121,12 +121,28 @@ class Exchange:
 
 def redact_headers(headers: tuple[tuple[str, str], ...] | list[tuple[str, str]]) -> dict[str, str]:
     """Headers as a dict with every credential-bearing value replaced by ***."""
-    return {k: (REDACTED if k.lower() in SECRET_HEADERS else v) for k, v in headers}
+    return {k: (REDACTED if k.lower() in SECRET_HEADERS else hide_secrets(v)) for k, v in headers}
+
+
+_SECRETS: set[str] = set()
+
+
+def register_secret(secret: str | None) -> None:
+    """Never render this value: every excerpt, header and message shows *** in its place."""
+    if secret:
+        _SECRETS.add(secret)
+
+
+def hide_secrets(text: str) -> str:
+    """Text with every registered secret replaced by ***."""
+    for secret in _SECRETS:
+        text = text.replace(secret, REDACTED)
+    return text
 
 
 def excerpt(body: bytes, limit: int = BODY_EXCERPT_CHARS) -> str:
-    """A body as text, cut to `limit` characters with a marker saying how much was cut."""
-    text = body.decode("utf-8", errors="replace")
+    """A body as text (secrets hidden), cut to `limit` characters with a marker saying how much was cut."""
+    text = hide_secrets(body.decode("utf-8", errors="replace"))
     if len(text) <= limit:
         return text
     return f"{text[:limit]}… [{len(text) - limit} more characters cut]"
@@ -145,7 +161,7 @@ def curl_line(request: SentRequest) -> str:
 
 
 def scrub(text: str, secret: str | None) -> str:
-    """Text with every occurrence of the secret replaced by *** (for exception messages and logs)."""
+    """Text with the secret (and every registered one) replaced by *** (exception messages, logs)."""
     if secret:
         text = text.replace(secret, REDACTED)
-    return text
+    return hide_secrets(text)

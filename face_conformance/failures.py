@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from . import catalogue
+from .evidence import hide_secrets
 from .oracle import Finding
 
 BAD = ("fail", "error")
@@ -17,7 +18,7 @@ def format_finding(finding: Finding) -> str:
         lines.append(f"  sent:      {exchange.request.method} {exchange.request.url}")
         lines.append(f"  received:  {exchange.describe_answer()}")
         lines.append(f"  reproduce: {exchange.curl()}")
-    return "\n".join(lines)
+    return hide_secrets("\n".join(lines))
 
 
 def failing(findings: list[Finding]) -> list[Finding]:

@@ -134,11 +134,13 @@ def verdict(rows: list[dict[str, Any]], *, strict: bool, stop_kind: str | None, 
     failing = [r["id"] for r in rows if r["outcome"] == "fail"
                or (strict and r["outcome"] == "warn")]
     errors = [r["id"] for r in rows if r["outcome"] == "error"]
+    if failing:
+        # A row seen broken is broken, even if the run then stopped (quota, silence, interrupt).
+        what = "MUST or SHOULD (--strict)" if strict else "MUST"
+        stopped = f"; then the run stopped: {stop_reason}" if stop_reason else ""
+        return "non-conformant", f"{len(failing)} {what} row(s) failed: {', '.join(failing)}{stopped}"
     if stop_kind == "inconclusive":
         return "inconclusive", stop_reason or "the run could not reach a verdict"
-    if failing:
-        what = "MUST or SHOULD (--strict)" if strict else "MUST"
-        return "non-conformant", f"{len(failing)} {what} row(s) failed: {', '.join(failing)}"
     if stop_kind == "unresponsive" or errors:
         why = stop_reason or f"the suite could not judge {', '.join(errors)}"
         return "inconclusive", why

@@ -139,13 +139,11 @@ def _path_errors(probe: Probe, world: World) -> tuple[list[str], str | None]:
         errors.append("404.group-missing")
     if not GUID.fullmatch(person):
         errors.append("404.person-invalid")
-    elif not errors and person not in world.persons_of(group) and person.lower() not in {
-        p.lower() for p in world.persons_of(group)
-    }:
+    elif not errors and person.lower() not in world.persons_of(group):
         errors.append("404.person-missing")
     if not GUID.fullmatch(face):
         errors.append("404.face-invalid")
-    elif not errors and face.lower() not in {f.lower() for f in world.faces_of(group, person)}:
+    elif not errors and face.lower() not in world.faces_of(group, person):
         errors.append("404.face-missing")
     real = world.face_named(face) if GUID.fullmatch(face) else None
     return errors, (real.face if real else None)
@@ -306,6 +304,10 @@ def judge(exchange: Exchange, expectation: Expectation, *, strict_messages: bool
         # shape was judged when it came (CONTRACT.md point 8: a 429 never counts against a row).
         return [Finding(expectation.primary, "not-observed", "still rate-limited after repeated waits", exchange)]
     findings = list(_status_findings(exchange))
+    if exchange.answer is not None and exchange.error is not None:
+        return findings + [Finding(expectation.primary, "fail",
+                                   f"expected {expectation.describe()}; got {exchange.describe_answer()}, "
+                                   f"then the answer broke off: {exchange.error}", exchange)]
     if exchange.answer is None:
         return findings + [Finding(expectation.primary, "fail",
                                    f"expected {expectation.describe()}; got no answer: {exchange.error}", exchange)]
@@ -319,6 +321,9 @@ def judge(exchange: Exchange, expectation: Expectation, *, strict_messages: bool
         return findings + [Finding(expectation.primary, "fail",
                                    f"expected {expectation.describe()}; got {exchange.describe_answer()}", exchange)]
     findings += _match_findings(exchange, expectation, match, strict_messages)
+    if faults and catalogue.row(match.answer_row).envelope == "statusCode":
+        # For 403 and 429 the page documents only the shape: a wrong shape breaks the row itself.
+        findings.append(Finding(match.answer_row, "fail", "; ".join(faults), exchange))
     return findings
 
 

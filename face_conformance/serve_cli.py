@@ -48,7 +48,7 @@ def list_variants() -> int:
 
 def serve_from_args(args: argparse.Namespace) -> int:
     """Serve until interrupted; a bad switch or unknown variant is a usage error."""
-    from .cli import UsageError
+    from .settings import UsageError
 
     if args.list_variants:
         return list_variants()
@@ -79,7 +79,7 @@ def _check_can_listen(host: str, port: int) -> None:
     """Bind (and release) the address first: uvicorn logs a bind failure and exits 1 by itself."""
     import socket
 
-    from .cli import UsageError
+    from .settings import UsageError
 
     try:
         family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]

@@ -25,6 +25,10 @@ class ConfigError(Exception):
     """A usage or configuration error: exit status 2."""
 
 
+class UsageError(ConfigError):
+    """A bad command line: exit status 2 with one line."""
+
+
 @dataclass(frozen=True)
 class Settings:
     """Everything a run needs to know, validated."""

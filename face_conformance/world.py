@@ -45,15 +45,15 @@ class World:
         return {g for g in (self.face.group, self.other_group) if g}
 
     def persons_of(self, group: str) -> set[str]:
-        """Person IDs known to belong to a group."""
-        persons = {f.person for f in self.faces if f.group == group}
+        """Person IDs known to belong to a group, lower-cased (GUIDs compare without case)."""
+        persons = {f.person.lower() for f in self.faces if f.group == group}
         if group == self.other_group and self.other_person:
-            persons.add(self.other_person)
+            persons.add(self.other_person.lower())
         return persons
 
     def faces_of(self, group: str, person: str) -> set[str]:
-        """Face IDs known to belong to a person of a group."""
-        return {f.face for f in self.faces if f.group == group and f.person == person}
+        """Face IDs known to belong to a person of a group, lower-cased."""
+        return {f.face.lower() for f in self.faces if f.group == group and f.person.lower() == person.lower()}
 
     def face_named(self, face_id: str) -> FaceRef | None:
         """The known face with this ID, whatever path it was reached through."""

@@ -145,11 +145,17 @@ def test_forced_403_is_returned_not_raised(body: dict[str, Any]) -> None:
     assert client.send("PATCH", PATH, forced_403=True).status == 403
 
 
-@pytest.mark.parametrize("body", [{"error": {"code": "Forbidden", "message": "no"}}, {"error": {"statusCode": "403"}},
-                                  {"message": "denied"}])
+@pytest.mark.parametrize("body", [{"error": {"code": "Forbidden", "message": "no"}}, {"message": "denied"}])
 def test_other_403_is_returned_to_be_judged(body: dict[str, Any]) -> None:
     client, _, _ = make(lambda r: json_response(403, body))
     assert client.send("PATCH", PATH).status == 403
+
+
+def test_quota_403_with_a_string_status_code_still_ends_the_run() -> None:
+    """A misshapen quota answer is still the quota answer: the run stops (its shape is judged on 403.quota)."""
+    client, _, _ = make(lambda r: json_response(403, {"error": {"statusCode": "403", "message": "quota"}}))
+    with pytest.raises(Inconclusive):
+        client.send("PATCH", PATH)
 
 
 def test_plain_text_403_is_returned_to_be_judged() -> None:

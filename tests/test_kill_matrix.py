@@ -21,17 +21,7 @@ from face_conformance.zoo.matrix import REPORT_FILES, WORKERS, Cell, format_matr
 HOSTILE_LIMIT_S = 60.0
 
 # Variants the suite does not kill today because of a suite bug; strict, so a fix shows as XPASS.
-SUITE_BUGS = {
-    "ok-body-cut-short": "suite blind spot: oracle.judge() credits an answer whose body was cut short "
-                         "(Answer.truncated, Exchange.error set) as a 200 with an empty body, so 200.ok passes",
-    "quota-code-shape": "suite bug: a misshapen quota 403 fails 403.quota, but ledger.verdict() ranks the "
-                        "'inconclusive' stop above failed MUST rows: exit 3, not 1",
-    "quota-text-plain": "suite bug: a misshapen quota 403 fails 403.quota, but ledger.verdict() ranks the "
-                        "'inconclusive' stop above failed MUST rows: exit 3, not 1",
-    "quota-statuscode-string": "suite blind spot: client.ends_the_run() takes a 403 as quota only with the integer "
-                               "statusCode 403 (or code QuotaExceeded), so a statusCode '403' is judged as some other "
-                               "row's answer and 403.quota is never failed (not-observed)",
-}
+SUITE_BUGS: dict[str, str] = {}
 
 
 def _params(kind: str) -> list[pytest.param]:

@@ -159,8 +159,14 @@ def test_accepted_deviation_does_not_fail() -> None:
     assert verdict(rows_with(a="accepted"), strict=True, stop_kind=None, stop_reason=None)[0] == "conformant"
 
 
-def test_inconclusive_stop_wins_over_failures() -> None:
-    assert verdict(rows_with(a="fail"), strict=False, stop_kind="inconclusive", stop_reason="quota") == \
+def test_failures_win_over_an_inconclusive_stop() -> None:
+    """A row seen broken stays broken when the run then stops (a misshapen quota 403, say)."""
+    name, reason = verdict(rows_with(a="fail"), strict=False, stop_kind="inconclusive", stop_reason="quota")
+    assert name == "non-conformant" and "a" in reason and "quota" in reason
+
+
+def test_an_inconclusive_stop_without_failures_is_inconclusive() -> None:
+    assert verdict(rows_with(a="pass"), strict=False, stop_kind="inconclusive", stop_reason="quota") == \
         ("inconclusive", "quota")
 
 

@@ -16,13 +16,7 @@ from face_conformance.zoo import VARIANTS, variant_names
 from face_conformance.zoo.matrix import WORKERS, Cell, format_matrix, run_cells, run_mock
 
 # Variants whose mock verdict is wrong today because of a suite bug; strict, so a fix shows as XPASS.
-SUITE_BUGS = {
-    "quota-statuscode-string": "suite bug: oracle.satisfies() matches the statusCode rows on the HTTP status alone "
-                               "and envelope faults go to x.error-envelope only, so a forced quota 403 with "
-                               "statusCode '403' leaves 403.quota passing",
-    "ok-as-204": "suite bug: Runner._side_effects() reads the face back after a 200 only; the 204 update changed it, "
-                 "so the next flush blames an innocent 4xx for x.no-change-on-error",
-}
+SUITE_BUGS: dict[str, str] = {}
 
 
 def _smoke_broken() -> list[str]:

@@ -13,6 +13,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from face_conformance import catalogue
+from face_conformance.evidence import hide_secrets
 
 OUTCOMES: tuple[str, ...] = catalogue.OUTCOMES
 MASK = "***"
@@ -75,7 +76,7 @@ def scrub_text(text: str) -> str:
     """`text` with a subscription key in a header line or URL query replaced by `***`."""
     for pattern in _SECRET_IN_TEXT:
         text = pattern.sub(lambda m: m.group(1) + MASK, text)
-    return text
+    return hide_secrets(text)  # and the run's own key, wherever a server echoed it
 
 
 def xml_safe(text: str) -> str:
