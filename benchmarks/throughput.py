@@ -1,22 +1,26 @@
 #!/usr/bin/env python
 """Throughput of generated cases, measured in one run, printed as figures and ratios.
 
-    python benchmarks/throughput.py [--repeat 3] [--json FILE]
+    python benchmarks/throughput.py [--repeat 3] [--breakdown] [--json FILE]
 
 (a) generation only: schemathesis generates the PATCH operation's cases with the suite's own
     schema fixture (`face_schema` of suite/test_30_generated.py: same seed, modes, phases and
     example count) and the test body only counts them; no request is sent.
 (b) mock mode: the suite's generated test (`test_generated_case`) against the embedded reference
     through respx: steering, the client, the oracle, read-backs, schemathesis's checks, the ledger.
-(c) loopback: the same test against the same reference served by uvicorn on 127.0.0.1 (live
-    mode). Live mode generates fewer examples (12), so this part is run at the mock count, for
-    like-for-like cases; (c') is the suite's own live count, for information.
+(c) loopback: the same test against the same reference served by uvicorn (BackgroundServer, in
+    the suite's own process) on 127.0.0.1, in live mode. Live mode generates fewer examples (12),
+    so this part runs at the mock count, for like-for-like cases; (c') is the suite's own live
+    count, for information; (c'') serves the reference from `face-conformance serve`, a process
+    of its own, to show what sharing the GIL with the server costs or saves.
 (d) the wall time of the default `face-conformance run` (mock, full profile), as a user starts it.
 
-A rate is generated PATCH cases / the wall time of the test's call phase (pytest's own
-measurement; fixture set-up such as provisioning is outside it). Each part runs in a fresh
-process; with --repeat N the median of N runs is printed. Goals (from the issue): (b)/(a) >= 0.8,
-(c)/(b) >= 0.8, (d) < 15 s on 2 cores.
+A rate is generated PATCH cases / the wall time of the PATCH operation's run (schemathesis runs
+it as a subtest; pytest measures it; fixture set-up such as provisioning is outside it). Each
+part runs in a fresh process; with --repeat N the best and the median of N runs are printed, and
+the ratios are of the best runs (on a shared machine other work only ever slows a run down).
+--breakdown times the suite's own steps in one more, instrumented, mock run. Goals (from the
+issue): (b)/(a) >= 0.8, (c)/(b) >= 0.8, (d) < 15 s on 2 cores.
 """
 
 from __future__ import annotations
@@ -220,7 +224,7 @@ BREAKDOWN = (
     ("face_conformance.client", "FaceClient._send_once", "  client: one request (all kinds)"),
     ("face_conformance.reference.service", "ReferenceService.handle", "    reference: handle()"),
     ("face_conformance.reference.service", "ReferenceService.write_face", "      reference: write hold"),
-    ("face_conformance.suite.test_30_generated", "schemathesis_findings", "schemathesis checks (3 calls)"),
+    ("face_conformance.suite.test_30_generated", "schemathesis_findings", "schemathesis checks"),
 )
 
 
@@ -258,7 +262,16 @@ def part_breakdown(work: Path, examples: int | None) -> dict[str, Any]:
     return out
 
 
+def part_breakdown_loopback(work: Path, examples: int | None) -> dict[str, Any]:
+    spent = _instrument()
+    out = part_loopback(work, examples)
+    out["part"] = "breakdown-loopback"
+    out["spent"] = {label: [len(times), sum(times)] for label, times in spent.items()}
+    return out
+
+
 PARTS["breakdown"] = part_breakdown
+PARTS["breakdown-loopback"] = part_breakdown_loopback
 
 
 # -- the orchestrator ------------------------------------------------------------------------------
@@ -288,31 +301,34 @@ def run_part(name: str, examples: int | None = None) -> dict[str, Any]:
 
 
 def measure(name: str, repeat: int, examples: int | None = None) -> dict[str, Any]:
-    """The run of median rate (or wall time) among `repeat` runs, with every run's figure."""
+    """The best of `repeat` runs (highest rate, or shortest wall time), with every run's figure.
+
+    On a shared machine a run is only ever slowed down by others, so the best run is the one
+    closest to what the code costs; the median is kept too.
+    """
     runs = [run_part(name, examples) for _ in range(repeat)]
     key = "wall_s" if name == "default-run" else "rate"
-    ordered = sorted(runs, key=lambda r: r[key])
-    median = ordered[len(ordered) // 2]
-    return {**median, "all": [round(r[key], 2) for r in runs], "median": statistics.median(r[key] for r in runs)}
+    ordered = sorted(runs, key=lambda r: r[key], reverse=key == "rate")
+    return {**ordered[0], "all": [round(r[key], 2) for r in runs], "best": ordered[0][key],
+            "median": statistics.median(r[key] for r in runs)}
 
 
 def _examples(figure: dict[str, Any]) -> Any:
     return (figure.get("config") or {}).get("generation", {}).get("max-examples")
 
 
-def print_breakdown(figure: dict[str, Any], generation: dict[str, Any]) -> None:
+def print_breakdown(figure: dict[str, Any], which: str) -> None:
     cases = figure["cases"] or 1
-    extra = figure["call_s"] - generation["call_s"]
-    print(f"where (b)'s time goes, {figure['cases']} cases: PATCH operation run {figure['call_s']:.3f} s "
-          f"(generation only: {generation['call_s']:.3f} s; the suite adds {extra:.3f} s, "
-          f"{1000 * extra / cases:.2f} ms a case)")
+    steps = sum(total for label, (_, total) in figure["spent"].items() if not label.startswith(" "))
+    print(f"where {which}'s time goes (one instrumented run, {figure['cases']} cases, PATCH operation "
+          f"{figure['call_s']:.3f} s): the suite's steps take {steps:.3f} s, {1000 * steps / cases:.2f} ms a case")
     for label, (calls, total) in figure["spent"].items():
         print(f"  {label:42} {total:7.3f} s  {calls:4d} calls  {1000 * total / cases:6.2f} ms a case")
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeat", type=int, default=3, help="runs of each part; the median is printed")
+    parser.add_argument("--repeat", type=int, default=3, help="runs of each part (best and median printed)")
     parser.add_argument("--json", type=Path, help="also write the figures to this file")
     parser.add_argument("--breakdown", action="store_true", help="also time the suite's steps in mock mode")
     parser.add_argument("--part", choices=sorted(PARTS), help=argparse.SUPPRESS)
@@ -325,8 +341,8 @@ def main(argv: list[str] | None = None) -> int:
         return 0
 
     cores = os.cpu_count()
-    print(f"face-conformance throughput: {cores} cores, median of {args.repeat} runs per part, "
-          "each in a fresh process (after one warm-up run)")
+    print(f"face-conformance throughput: {cores} cores, best (and median) of {args.repeat} runs per part, "
+          "each in a fresh process (after one warm-up run); ratios from the best runs")
     if os.environ.get("PYTHONDONTWRITEBYTECODE"):
         print("note: PYTHONDONTWRITEBYTECODE is set here; the parts run without it (see child_env)")
     run_part("generation")
@@ -338,9 +354,10 @@ def main(argv: list[str] | None = None) -> int:
     live_count = measure("loopback", 1)
     default = measure("default-run", args.repeat)
     breakdown = measure("breakdown", 1) if args.breakdown else None
+    breakdown_loop = measure("breakdown-loopback", 1, examples=_examples(mock)) if args.breakdown else None
 
-    r_mock = mock["median"] / gen["median"] if gen["median"] else 0.0
-    r_loop = loop["median"] / mock["median"] if mock["median"] else 0.0
+    r_mock = mock["best"] / gen["best"] if gen["best"] else 0.0
+    r_loop = loop["best"] / mock["best"] if mock["best"] else 0.0
     rows = [
         ("(a) generation only", gen, f"{gen['cases']} PATCH cases ({gen['all_methods']} with other methods)"),
         ("(b) mock, full path", mock, f"{mock['cases']} PATCH cases, {mock['requests']} requests "
@@ -352,27 +369,29 @@ def main(argv: list[str] | None = None) -> int:
         ("(c') loopback, live count", live_count,
          f"{live_count['cases']} PATCH cases (the suite's own live max-examples, {_examples(live_count)})"),
     ]
-    print(f"{'':28} {'cases/s':>8}   {'runs':24} PATCH-operation s / whole test s")
+    print(f"{'':30} {'best':>7} {'median':>7}  cases/s; best run: PATCH operation s / whole test s; all runs")
     for label, figure, note in rows:
-        print(f"{label:28} {figure['median']:8.1f}   {str(figure['all']):24} "
-              f"{figure['call_s']:.2f} / {figure['whole_s']:.2f}   {note}")
-    print(f"{'(d) default run (mock)':28} {default['median']:7.2f}s   {str(default['all']):24} "
-          f"in-run duration {default['duration_s']} s, {default['requests']} requests, {default['verdict']}")
-    if breakdown:
-        print_breakdown(breakdown, gen)
+        print(f"{label:30} {figure['best']:7.1f} {figure['median']:7.1f}  {figure['call_s']:.2f} / "
+              f"{figure['whole_s']:.2f} s; {note}; runs {figure['all']}")
+    print(f"{'(d) default run (mock)':30} {default['best']:6.2f}s {default['median']:6.2f}s  wall; in-run duration "
+          f"{default['duration_s']} s, {default['requests']} requests, {default['verdict']}; runs {default['all']}")
+    if breakdown and breakdown_loop:
+        print_breakdown(breakdown, "(b)")
+        print_breakdown(breakdown_loop, "(c)")
     print(f"RATIO (b)/(a) mock over generation only: {r_mock:.2f} (goal >= {GOALS['mock_over_generation']}: "
           f"{'met' if r_mock >= GOALS['mock_over_generation'] else 'MISSED'})")
     print(f"RATIO (c)/(b) loopback over mock:        {r_loop:.2f} (goal >= {GOALS['loopback_over_mock']}: "
           f"{'met' if r_loop >= GOALS['loopback_over_mock'] else 'MISSED'})")
-    r_process = loop_process["median"] / mock["median"] if mock["median"] else 0.0
+    r_process = loop_process["best"] / mock["best"] if mock["best"] else 0.0
     print(f"RATIO (c'')/(b) serve process over mock: {r_process:.2f} (for comparison: no GIL shared with the server)")
-    print(f"(d) default mock run: {default['median']:.2f} s wall (goal < {GOALS['default_run_s']:.0f} s on 2 cores: "
-          f"{'met' if default['median'] < GOALS['default_run_s'] else 'MISSED'}; measured on {cores} cores)")
+    met = "met" if default["median"] < GOALS["default_run_s"] else "MISSED"
+    print(f"(d) default mock run: {default['best']:.2f} s wall, median {default['median']:.2f} s (goal < "
+          f"{GOALS['default_run_s']:.0f} s on 2 cores: {met}; measured on {cores} cores)")
     if args.json:
         args.json.write_text(json.dumps({"generation": gen, "mock": mock, "loopback": loop,
                                          "loopback_process": loop_process,
                                          "loopback_live_count": live_count, "default_run": default,
-                                         "breakdown": breakdown,
+                                         "breakdown": breakdown, "breakdown_loopback": breakdown_loop,
                                          "ratios": {"mock_over_generation": r_mock, "loopback_over_mock": r_loop,
                                                     "serve_process_over_mock": r_process}},
                                         indent=2), encoding="utf-8")

@@ -203,13 +203,18 @@ def patch_failures(ndjson: Path, order: dict[str, int]) -> tuple[list[int], set[
     return positions, names
 
 
+def _schemathesis_command() -> list[str]:
+    script = Path(sys.executable).with_name("schemathesis")
+    return [str(script)] if script.is_file() else [sys.executable, "-m", "schemathesis.cli"]
+
+
 def run_schemathesis(name: str, work: Path) -> Tally:
     service = build_service(name)
     ids = AnswerIds(service)
     reports = work / "schemathesis"
     with BackgroundServer(service) as server:
         code, output, wall = _run([
-            str(Path(sys.executable).with_name("schemathesis")), "run", str(catalogue.document_path()),
+            *_schemathesis_command(), "run", str(catalogue.document_path()),
             "--url", server.base_url, "-H", f"Ocp-Apim-Subscription-Key: {KEY}", "--checks", "all",
             "--workers", "1", "--seed", "0", "--request-timeout", str(ANSWER_TIMEOUT_S), "--no-color",
             "--report", "ndjson", "--report-dir", str(reports)], work)

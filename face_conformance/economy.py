@@ -15,8 +15,10 @@ The floor counts:
   floor stays a floor;
 - the read-backs (Get Face) those rows need (`READ_BACKS`);
 - training: one Train and one Training Status that shows it running (`TRAINING_CALLS`);
-- set-up: one group, one person, one face (`SETUP_CALLS`); the smoke profile needs no more;
-- teardown: one Delete Person Group (`TEARDOWN_CALLS`).
+- set-up, as CONTRACT.md fixes it: two groups, three persons (two in the first, one in the
+  second), two faces (`SETUP_CALLS`): the scoping rows need a person of another group and a face
+  of another person;
+- teardown: one Delete Person Group per group (`TEARDOWN_CALLS`).
 """
 
 from __future__ import annotations
@@ -37,10 +39,10 @@ READ_BACKS = {
 }
 #: Train, then one Training Status showing `running` (the PATCH in between is 409.training's own).
 TRAINING_CALLS = 2
-#: Create Person Group, Create Person, Add Face.
-SETUP_CALLS = 3
-#: Delete Person Group.
-TEARDOWN_CALLS = 1
+#: Create Person Group ×2, Create Person ×3, Add Face ×2 (CONTRACT.md: two groups, two faces).
+SETUP_CALLS = 7
+#: Delete Person Group, once per group.
+TEARDOWN_CALLS = 2
 #: How far above the floor a live smoke run may go.
 SMOKE_BUDGET_RATIO = 1.5
 
@@ -68,11 +70,11 @@ def minimum_terms() -> list[Term]:
     """The floor of a live smoke run, term by term."""
     own = own_request_rows()
     return [
-        Term("set-up", SETUP_CALLS, "Create Person Group, Create Person, Add Face"),
+        Term("set-up", SETUP_CALLS, "Create Person Group ×2, Create Person ×3, Add Face ×2"),
         Term("rows", len(own), f"one PATCH for each row provoked at will: {', '.join(own)}"),
         Term("read-backs", len(READ_BACKS), "; ".join(f"{row}: {why}" for row, why in READ_BACKS.items())),
         Term("training", TRAINING_CALLS, "Train, and one Training Status that shows it running"),
-        Term("teardown", TEARDOWN_CALLS, "Delete Person Group"),
+        Term("teardown", TEARDOWN_CALLS, "Delete Person Group ×2"),
     ]
 
 

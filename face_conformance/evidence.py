@@ -129,7 +129,7 @@ _SECRETS: set[str] = set()
 
 def register_secret(secret: str | None) -> None:
     """Never render this value: every excerpt, header and message shows *** in its place."""
-    if secret:
+    if secret and len(secret) >= 3:  # shorter is no secret, and masking it would garble every text
         _SECRETS.add(secret)
 
 

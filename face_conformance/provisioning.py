@@ -148,16 +148,11 @@ class Provisioner:
         return world
 
     def _provision(self) -> World:
-        # The smoke profile sends each row's first probe only, and those reach the missing person
-        # and face through unknown GUIDs: one group, one person and one face are all it needs. The
-        # full profile adds a second person with a face (404.face-missing through the wrong person)
-        # and a second group with a person (404.person-missing through the wrong group).
-        full = self.settings.profile != "smoke"
-        first = new_group_id(rng=self.rng)
-        second = new_group_id(rng=self.rng) if full else None
+        # Two groups, two persons in the first and one in the second (CONTRACT.md): a person is
+        # then reached through the wrong group (404.person-missing) and a face through the wrong
+        # person (404.face-missing), which is how servers that look IDs up globally are caught.
+        first, second = new_group_id(rng=self.rng), new_group_id(rng=self.rng)
         for group in (first, second):
-            if group is None:
-                continue
             # Remember before sending: an interrupt mid-request may still have created it.
             self.attempted_groups.append(group)
             try:
@@ -167,16 +162,15 @@ class Provisioner:
                     self.attempted_groups.remove(group)  # never reached the server: nothing to delete
                 raise
         p1 = self.calls.create_person(first, "conformance person 1")
-        p2 = self.calls.create_person(first, "conformance person 2") if full else None
-        p3 = self.calls.create_person(second, "conformance person 3") if second else None
+        p2 = self.calls.create_person(first, "conformance person 2")
+        p3 = self.calls.create_person(second, "conformance person 3")
         face = FaceRef(first, p1, self.calls.add_face(first, p1, self.settings))
-        sibling = FaceRef(first, p2, self.calls.add_face(first, p2, self.settings)) if p2 else None
+        sibling = FaceRef(first, p2, self.calls.add_face(first, p2, self.settings))
         world = World(face=face, sibling=sibling, other_group=second, other_person=p3,
                       missing_group=new_group_id(rng=self.rng))
         value, _ = self.calls.get_face(face)
         world.remember(face, value)
-        if sibling is not None:
-            world.remember(sibling, None)
+        world.remember(sibling, None)
         return world
 
     def teardown(self) -> list[str]:

@@ -187,7 +187,7 @@ def test_reference_is_conformant_and_leaves_nothing(live: Live, profile: str) ->
     created = {e.raw_path for e in server.service.request_log if e.method == "PUT" and e.status == 200}
     deleted = {e.raw_path for e in server.service.request_log if e.method == "DELETE" and e.status == 200}
     assert created and created == deleted
-    assert len(created) == (1 if profile == "smoke" else 2)
+    assert len(created) == 2  # CONTRACT.md: two groups, in every profile
 
 
 # -- rate limiting ------------------------------------------------------------------------------------

@@ -304,8 +304,7 @@ class PersonInvalidFaceCode(Reanswer):
     ROW, ERROR = "404.person-invalid", {"code": "PersistedFaceNotFound"}
 
 
-@register("person-of-any-group", "broken", "404.person-missing", "finds a person through a group it is not in",
-          profile="full")
+@register("person-of-any-group", "broken", "404.person-missing", "finds a person through a group it is not in")
 class PersonOfAnyGroup(ReferenceService):
     def resolve_person(self, group: Any, person_id: str) -> Person:
         """The person of this group, or else of any group (the scoping bug)."""
@@ -336,7 +335,7 @@ class FaceInvalidWrongCode(Reanswer):
 
 
 @register("face-of-any-person", "broken", "404.face-missing",
-          "updates a face reached through another person of its group", profile="full")
+          "updates a face reached through another person of its group")
 class FaceOfAnyPerson(ReferenceService):
     def resolve_face(self, group_id: str, person_id: str, face_id: str) -> Any:
         """The reference's lookup, but the face is searched among all persons of the group."""
