@@ -37,6 +37,7 @@ class Allowed:
     verdict: str = "pass"
     note: str = ""
     out_of_order: bool = False
+    status_only: bool = False  # the credit needs the row's status only; its code is judged on the row
 
 
 @dataclass(frozen=True)
@@ -214,7 +215,9 @@ def expect(probe: Probe, world: World, *, training: bool = False) -> Expectation
     if probe.key != "valid":
         faults = path_errors + body_errors
         if faults:
-            return Expectation("x.auth-first", (Allowed("401.invalid-key", "x.auth-first"),), **common)
+            # x.auth-first is about order: any 401 shows the key came first; the code is 401.invalid-key's.
+            return Expectation("x.auth-first", (Allowed("401.invalid-key", "x.auth-first", status_only=True),),
+                               **common)
         return Expectation("401.invalid-key", (Allowed("401.invalid-key", "401.invalid-key"),),
                            also_pass=("x.auth-first",), **common)
     faults = path_errors + body_errors
@@ -249,13 +252,13 @@ class Finding:
     exchange: Exchange | None = None
 
 
-def satisfies(exchange: Exchange, row_id: str) -> bool:
+def satisfies(exchange: Exchange, row_id: str, *, status_only: bool = False) -> bool:
     """Whether the answer is this row's answer: its status, and its error code where it has one."""
     row = catalogue.row(row_id)
     answer = exchange.answer
     if answer is None or answer.status != row.status:
         return False
-    if row.code is not None:
+    if row.code is not None and not status_only:
         return answer.error_field("code") == row.code
     return True
 
@@ -311,7 +314,8 @@ def judge(exchange: Exchange, expectation: Expectation, *, strict_messages: bool
     if exchange.answer is None:
         return findings + [Finding(expectation.primary, "fail",
                                    f"expected {expectation.describe()}; got no answer: {exchange.error}", exchange)]
-    match = next((a for a in expectation.allowed if satisfies(exchange, a.answer_row)), None)
+    match = next((a for a in expectation.allowed if satisfies(exchange, a.answer_row, status_only=a.status_only)),
+                 None)
     faults = envelope_faults(exchange, match.answer_row if match else None)
     if faults:
         findings.append(Finding("x.error-envelope", "fail", "; ".join(faults), exchange))
@@ -321,6 +325,9 @@ def judge(exchange: Exchange, expectation: Expectation, *, strict_messages: bool
         return findings + [Finding(expectation.primary, "fail",
                                    f"expected {expectation.describe()}; got {exchange.describe_answer()}", exchange)]
     findings += _match_findings(exchange, expectation, match, strict_messages)
+    if match.status_only and not satisfies(exchange, match.answer_row):
+        findings.append(Finding(match.answer_row, "fail", f"expected {answer_text(match.answer_row)}; got "
+                                f"{exchange.describe_answer()}", exchange))
     if faults and catalogue.row(match.answer_row).envelope == "statusCode":
         # For 403 and 429 the page documents only the shape: a wrong shape breaks the row itself.
         findings.append(Finding(match.answer_row, "fail", "; ".join(faults), exchange))
