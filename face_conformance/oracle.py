@@ -53,7 +53,9 @@ class Expectation:
 
     def describe(self) -> str:
         """The conforming answers in words, for failure messages."""
-        return " or ".join(dict.fromkeys(answer_text(a.answer_row) for a in self.allowed))
+        return " or ".join(dict.fromkeys(
+            f"HTTP {catalogue.row(a.answer_row).status}" if a.status_only else answer_text(a.answer_row)
+            for a in self.allowed))
 
 
 def answer_text(row_id: str) -> str:

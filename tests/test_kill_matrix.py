@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 
 import pytest
+from matrix_support import evidence, show
 
 from face_conformance import catalogue
 from face_conformance.zoo import VARIANTS, variant_names
@@ -46,53 +47,39 @@ def matrix(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
     started = time.monotonic()
     cells = run_cells(lambda name: run_live(VARIANTS[name], root / name), names, workers=WORKERS)
     table = format_matrix(cells, time.monotonic() - started, WORKERS)
-    _show(request.config, "\nkill matrix (live):\n" + table)
+    show(request.config, "\nkill matrix (live):\n" + table)
     (root / "matrix.txt").write_text(table + "\n", encoding="utf-8")
     return {cell.name: cell for cell in cells}
-
-
-def _show(config: pytest.Config, text: str) -> None:
-    """Print past pytest's capture, so that the matrix is in every CI log."""
-    reporter = config.pluginmanager.get_plugin("terminalreporter")
-    capture = config.pluginmanager.get_plugin("capturemanager")
-    if reporter is None or capture is None:
-        return
-    with capture.global_and_fixture_disabled():
-        reporter.write_line(text)
-
-
-def _evidence(cell: Cell) -> str:
-    return f"{cell.line()}\nreports in {cell.report_dir}\n--- output (tail) ---\n{cell.output[-3000:]}"
 
 
 @pytest.mark.parametrize("name", _params("broken"))
 def test_broken_variant_is_killed_on_its_row(matrix: dict[str, Cell], name: str) -> None:
     """A broken variant makes the run non-conformant (exit 1), and the row it breaks is the one failed."""
     cell = matrix[name]
-    assert cell.exit_code == 1, _evidence(cell)
-    assert cell.row_outcome == "fail", _evidence(cell)
-    assert "Traceback" not in cell.output, _evidence(cell)
+    assert cell.exit_code == 1, evidence(cell)
+    assert cell.row_outcome == "fail", evidence(cell)
+    assert "Traceback" not in cell.output, evidence(cell)
 
 
 @pytest.mark.parametrize("name", _params("conformant"))
 def test_conformant_variant_passes(matrix: dict[str, Cell], name: str) -> None:
     """A variant that only takes the page's latitude is conformant, and the row it exercises did not fail."""
     cell = matrix[name]
-    assert cell.exit_code == 0, _evidence(cell)
-    assert not cell.failed_rows, _evidence(cell)
+    assert cell.exit_code == 0, evidence(cell)
+    assert not cell.failed_rows, evidence(cell)
     if cell.row is not None and catalogue.row(cell.row).observe == "when-seen":
         # 429s come only when the server makes them: the variant's must have been seen and judged.
-        assert cell.row_outcome == "pass", _evidence(cell)
+        assert cell.row_outcome == "pass", evidence(cell)
 
 
 @pytest.mark.parametrize("name", _params("hostile"))
 def test_hostile_variant_leaves_the_suite_in_control(matrix: dict[str, Cell], name: str) -> None:
     """Against a hostile server the run still ends in a verdict (1 or 3), with every report, no traceback, in time."""
     cell = matrix[name]
-    assert cell.exit_code in (1, 3), _evidence(cell)
-    assert cell.reports == list(REPORT_FILES), _evidence(cell)
-    assert "Traceback" not in cell.output, _evidence(cell)
-    assert cell.seconds < HOSTILE_LIMIT_S, _evidence(cell)
+    assert cell.exit_code in (1, 3), evidence(cell)
+    assert cell.reports == list(REPORT_FILES), evidence(cell)
+    assert "Traceback" not in cell.output, evidence(cell)
+    assert cell.seconds < HOSTILE_LIMIT_S, evidence(cell)
 
 
 def test_the_matrix_covers_the_whole_zoo(matrix: dict[str, Cell]) -> None:

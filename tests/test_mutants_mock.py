@@ -11,6 +11,7 @@ from __future__ import annotations
 import time
 
 import pytest
+from matrix_support import evidence, show
 
 from face_conformance.zoo import VARIANTS, variant_names
 from face_conformance.zoo.matrix import WORKERS, Cell, format_matrix, run_cells, run_mock
@@ -33,29 +34,15 @@ def mutants(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFac
     names = [None, *(name for name in _smoke_broken() if name in wanted)]
     cells = run_cells(lambda n: run_mock(VARIANTS[n] if n else None, root / (n or "reference")), names,
                       workers=WORKERS)
-    _show(request.config, "\nmutants (mock, smoke):\n" + format_matrix(cells, time.monotonic() - started, WORKERS))
+    show(request.config, "\nmutants (mock, smoke):\n" + format_matrix(cells, time.monotonic() - started, WORKERS))
     return {cell.name: cell for cell in cells}
-
-
-def _show(config: pytest.Config, text: str) -> None:
-    """Print past pytest's capture, so that the matrix is in every CI log."""
-    reporter = config.pluginmanager.get_plugin("terminalreporter")
-    capture = config.pluginmanager.get_plugin("capturemanager")
-    if reporter is None or capture is None:
-        return
-    with capture.global_and_fixture_disabled():
-        reporter.write_line(text)
-
-
-def _evidence(cell: Cell) -> str:
-    return f"{cell.line()}\nreports in {cell.report_dir}\n--- output (tail) ---\n{cell.output[-3000:]}"
 
 
 def test_the_reference_passes_in_mock_mode(mutants: dict[str, Cell]) -> None:
     """The unbroken reference: exit 0, no row failed (so every failure below is the mutant's doing)."""
     cell = mutants["reference"]
-    assert cell.exit_code == 0, _evidence(cell)
-    assert cell.outcomes and not cell.failed_rows, _evidence(cell)
+    assert cell.exit_code == 0, evidence(cell)
+    assert cell.outcomes and not cell.failed_rows, evidence(cell)
 
 
 @pytest.mark.parametrize("name", [
@@ -65,7 +52,7 @@ def test_mutant_fails_its_row_and_only_it(mutants: dict[str, Cell], name: str) -
     """Exit 1; the named row fails; any other failed row is one the variant declares as judging the same answer."""
     cell = mutants[name]
     variant = VARIANTS[name]
-    assert cell.exit_code == 1, _evidence(cell)
-    assert cell.row_outcome == "fail", _evidence(cell)
-    assert cell.failed_rows <= {variant.row, *variant.also}, _evidence(cell)
-    assert "Traceback" not in cell.output, _evidence(cell)
+    assert cell.exit_code == 1, evidence(cell)
+    assert cell.row_outcome == "fail", evidence(cell)
+    assert cell.failed_rows <= {variant.row, *variant.also}, evidence(cell)
+    assert "Traceback" not in cell.output, evidence(cell)
