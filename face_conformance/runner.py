@@ -331,8 +331,10 @@ class Runner:
 
     def _wait_for_training(self, group: str) -> None:
         deadline = time.monotonic() + TRAINING_WAIT_S
+        pause = 0.2  # doubling up to 2 s: short trainings end quickly, long ones cost few polls
         while time.monotonic() < deadline and self.calls.training_status(group) == "running":
-            time.sleep(1.0)
+            time.sleep(pause)
+            pause = min(pause * 2, 2.0)
 
 
 def _show(value: object) -> str:
