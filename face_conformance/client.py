@@ -116,7 +116,6 @@ class FaceClient:
         self._lock = threading.Lock()
         self.sent = 0
         self.sent_by_tag: Counter[str] = Counter()
-        self.on_send: Callable[[], None] | None = None
         self.silent_in_a_row = 0
         self.halted: Inconclusive | None = None
 
@@ -189,8 +188,6 @@ class FaceClient:
             with self._lock:
                 self.sent += 1
                 self.sent_by_tag[tag] += 1
-            if self.on_send:
-                self.on_send()
             request = self._client.build_request(method, path, headers=self._headers(headers, key), content=body)
             sent = SentRequest(
                 method=method,

@@ -164,7 +164,6 @@ def _teardown(config: pytest.Config, run: Runner) -> None:
         run.target.close()
     for problem in problems:
         run.ledger.observe(f"info.teardown-{len(run.ledger.observations)}", None, problem)
-    config.stash[RESULT_KEY] = {"teardown_problems": problems}
 
 
 @pytest.hookimpl(wrapper=True)
@@ -244,6 +243,8 @@ def build_result(config: pytest.Config, run: Runner, *, interrupted: bool = Fals
             "seed": settings.seed, "started": started_iso, "strict": settings.strict,
             "strict_messages": settings.strict_messages,
             "run": "bring-your-own" if settings.bring_your_own else "provisioned",
+            **({"face image": settings.face_source} if settings.mode == "live" and not settings.bring_your_own
+               else {}),
         },
         "verdict": name,
         "verdict_reason": reason,

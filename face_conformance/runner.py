@@ -49,7 +49,6 @@ class Runner:
     calls: Supporting = field(init=False)
     provisioner: Provisioner = field(init=False)
     pending: list[Pending] = field(default_factory=list)
-    started: float = field(default_factory=time.monotonic)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def __post_init__(self) -> None:

@@ -32,7 +32,6 @@ class World:
     other_group: str | None = None
     other_person: str | None = None
     stored: dict[str, str | None] = field(default_factory=dict)
-    training_group: str | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     @property

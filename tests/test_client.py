@@ -278,18 +278,6 @@ def test_sent_counts_every_attempt_by_tag() -> None:
     assert dict(client.sent_by_tag) == {"404.group-invalid": 2, "setup": 2}
 
 
-def test_on_send_hook_is_called_per_attempt() -> None:
-    calls = []
-    client, _, _ = make(Recorder(httpx.Response(200)))
-    client.on_send = lambda: calls.append(1)
-    client.send("GET", PATH)
-    client.send("GET", PATH)
-    assert len(calls) == 2
-
-
-# ---- paths -------------------------------------------------------------------------------------------
-
-
 def test_face_path_puts_each_id_in_one_segment() -> None:
     assert face_path("g", "p", "f") == "/face/v1.0/persongroups/g/persons/p/persistedFaces/f"
     assert face_path("a b", "x/y", "f?#") == "/face/v1.0/persongroups/a%20b/persons/x%2Fy/persistedFaces/f%3F%23"
