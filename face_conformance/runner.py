@@ -121,6 +121,12 @@ class Runner:
             self.ledger.extend(findings)
         return findings
 
+    def collect(self, probe: Probe) -> list[Finding]:
+        """Run a probe; every finding recorded meanwhile (the 429s and 409s seen on the way too)."""
+        seen = len(self.ledger.findings)
+        self.run(probe)
+        return self.ledger.findings[seen:]
+
     def send(self, probe: Probe, *, tag: str) -> Exchange:
         """Send a probe, repeating it (briefly) after a 409 conflict, which is transient."""
         if probe.force and self.target.forcer:

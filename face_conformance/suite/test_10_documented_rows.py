@@ -29,9 +29,7 @@ def test_documented_row(runner: Runner, row_id: str, index: int, data: dict) -> 
         pytest.skip(f"{row_id} cannot be provoked on a live endpoint; it is checked whenever it is seen")
     if not runner.spend_check(probe.rows):
         pytest.skip("request budget spent")
-    seen = len(runner.ledger.findings)
-    runner.run(probe)
-    findings = runner.ledger.findings[seen:]
+    findings = runner.collect(probe)
     assert_held(findings)
     assert any(f.row == row_id for f in findings), f"the probe never reached {row_id}: {findings}"
 

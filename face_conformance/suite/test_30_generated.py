@@ -56,9 +56,7 @@ def test_generated_case(runner: Runner, case: schemathesis.Case) -> None:
     if case.method.upper() != "PATCH" or not runner.budget_left():
         return  # other methods are Get Face or undocumented: the suite judges the PATCH only
     probe = probe_from_case(case, runner.world)
-    seen = len(runner.ledger.findings)
-    runner.run(probe)
-    findings = runner.ledger.findings[seen:]
+    findings = runner.collect(probe)
     exchange = next((f.exchange for f in findings if f.exchange is not None and f.exchange.request.method == "PATCH"),
                     None)
     if exchange is not None and exchange.answer is not None:
