@@ -20,6 +20,19 @@ PATCH_PATH = "/face/v1.0/persongroups/{personGroupId}/persons/{personId}/persist
 DOCUMENTED_STATUSES = frozenset({200, 400, 401, 403, 404, 409, 415, 429})
 LEVELS = ("MUST", "SHOULD", "N/A")
 OUTCOMES = ("pass", "fail", "warn", "info", "accepted", "not-observed", "not-applicable", "error")
+#: The parts of a request a row can be about, and that near misses are derived for.
+REQUEST_PARTS = ("key", "personGroupId", "personId", "persistedFaceId", "content_type", "body")
+#: The closed format of an `x-row` and of each of its probes: any other key is an error.
+ROW_KEYS = frozenset({"id", "level", "observe", "envelope", "code", "message", "when", "page", "reason", "probes",
+                      "trigger"})
+PROBE_KEYS = frozenset({"path", "key", "content_type", "body", "user_data", "user_data_repeat", "real_user_data",
+                        "force"})
+PATH_KEYS = frozenset({"personGroupId", "personId", "persistedFaceId"})
+REAL_USER_DATA_FORMS = ("joined", "at-limit")
+
+
+class CatalogueError(ValueError):
+    """The OpenAPI document breaks the catalogue's closed format (the message names the row and key)."""
 
 
 @dataclass(frozen=True)
@@ -39,6 +52,7 @@ class Row:
     reason: str | None = None  # why the row is not applicable
     example: Any = None
     probes: tuple[dict[str, Any], ...] = field(default=())
+    trigger: str | None = None  # the one part of the request the row is about (REQUEST_PARTS)
 
     @property
     def cross_cutting(self) -> bool:
@@ -82,7 +96,33 @@ def load_document() -> dict[str, Any]:
         return yaml.safe_load(fh)
 
 
+def _closed(where: str, data: Any, allowed: frozenset[str]) -> None:
+    if not isinstance(data, dict):
+        raise CatalogueError(f"{where}: expected a mapping, got {type(data).__name__}")
+    unknown = sorted(set(data) - allowed)
+    if unknown:
+        raise CatalogueError(f"{where}: unknown key(s) {', '.join(map(repr, unknown))}; "
+                             f"allowed: {', '.join(sorted(allowed))}")
+
+
+def check_row_meta(meta: Any) -> None:
+    """Raise CatalogueError when an `x-row` or one of its probes has a key outside the closed format."""
+    row_id = meta.get("id", "?") if isinstance(meta, dict) else "?"
+    _closed(f"row {row_id}", meta, ROW_KEYS)
+    trigger = meta.get("trigger")
+    if trigger is not None and trigger not in REQUEST_PARTS:
+        raise CatalogueError(f"row {row_id}: trigger {trigger!r} is not one of {', '.join(REQUEST_PARTS)}")
+    for index, probe in enumerate(meta.get("probes", ()) or ()):
+        where = f"row {row_id} probe {index + 1}"
+        _closed(where, probe, PROBE_KEYS)
+        if "path" in probe:
+            _closed(f"{where} path", probe["path"], PATH_KEYS)
+        if "real_user_data" in probe and probe["real_user_data"] not in REAL_USER_DATA_FORMS:
+            raise CatalogueError(f"{where}: real_user_data must be one of {', '.join(REAL_USER_DATA_FORMS)}")
+
+
 def _row(meta: dict[str, Any], status: int | None, example: Any = None) -> Row:
+    check_row_meta(meta)
     return Row(
         id=meta["id"],
         level=meta["level"],
@@ -97,6 +137,7 @@ def _row(meta: dict[str, Any], status: int | None, example: Any = None) -> Row:
         reason=meta.get("reason"),
         example=example,
         probes=tuple(meta.get("probes", ())),
+        trigger=meta.get("trigger"),
     )
 
 
@@ -155,3 +196,15 @@ def user_data_limit() -> int:
     """The documented size limit of userData (the page's "1KB"), from the request schema."""
     schema = load_document()["components"]["schemas"]["UpdateFaceRequest"]
     return int(schema["properties"]["userData"]["maxLength"])
+
+
+def near_miss_rules(part: str) -> tuple[str, ...]:
+    """The near-miss rules the document names for one part of the request (`x-near-misses`)."""
+    if part not in REQUEST_PARTS:
+        raise KeyError(f"unknown request part {part!r}; expected one of {', '.join(REQUEST_PARTS)}")
+    return tuple(load_document().get("x-near-misses", {}).get(part, ()))
+
+
+def real_user_data() -> tuple[str, ...]:
+    """Fragments of real-world userData (`x-real-userdata`): line ends, quotes, markup, scripts, ..."""
+    return tuple(load_document().get("x-real-userdata", ()))

@@ -17,6 +17,7 @@ from urllib.parse import quote
 
 import httpx
 
+from . import nearmiss
 from .evidence import KEY_HEADER, REDACTED, Answer, Exchange, SentRequest, hide_secrets, register_secret, scrub
 from .pacing import PacerChain
 
@@ -25,6 +26,11 @@ MAX_429_RETRIES = 6
 MAX_429_WAIT_S = 90.0
 WRONG_KEY = "00000000000000000000000000000000"
 FACE_BASE = "/face/v1.0"
+#: A probe's `key` of the form "near:RULE" carries the real key changed by a near-miss rule.
+NEAR_KEY = "near:"
+#: A derived key this short is no secret worth masking (a real key's first half is 16 characters):
+#: masking it would garble innocent text, as a 6-letter half of the mock key would.
+MIN_DERIVED_SECRET = 8
 
 
 MAX_SILENT_IN_A_ROW = 3  # requests in a row without an answer before the server counts as unresponsive
@@ -59,6 +65,14 @@ def face_path(group: str, person: str | None = None, face: str | None = None, *,
     if face is not None:
         path += f"/persistedFaces/{segment(face)}"
     return path + tail
+
+
+def near_key(real: str, kind: str) -> str:
+    """The key a "near:RULE" probe carries; registered as a secret, since it shows most of the real key."""
+    derived = nearmiss.derive("key", kind[len(NEAR_KEY):], real)
+    if len(derived) >= MIN_DERIVED_SECRET:
+        register_secret(derived)
+    return derived
 
 
 def retry_delay(exchange: Exchange, attempt: int) -> float:
@@ -178,6 +192,8 @@ class FaceClient:
             out[KEY_HEADER] = self._key
         elif key == "wrong":
             out[KEY_HEADER] = WRONG_KEY
+        elif key.startswith(NEAR_KEY):
+            out[KEY_HEADER] = near_key(self._key, key)
         return out
 
     def _send_once(

@@ -135,7 +135,9 @@ def register_secret(secret: str | None) -> None:
 
 def hide_secrets(text: str) -> str:
     """Text with every registered secret replaced by ***."""
-    for secret in _SECRETS:
+    # Longest first: a near-miss key (a prefix of the real one) must not eat the real key's start
+    # and leave its tail showing.
+    for secret in sorted(_SECRETS, key=len, reverse=True):
         text = text.replace(secret, REDACTED)
     return text
 

@@ -7,8 +7,8 @@ import json
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from . import catalogue
-from .client import face_path
+from . import catalogue, nearmiss
+from .client import NEAR_KEY, face_path
 from .world import World, unknown_guid
 
 JSON = "application/json"
@@ -98,7 +98,7 @@ def from_row_data(row: catalogue.Row, index: int, data: dict[str, Any], world: W
     path = {"group": world.face.group, "person": world.face.person, "face": world.face.face}
     for name, raw in data.get("path", {}).items():
         slot = {"personGroupId": "group", "personId": "person", "persistedFaceId": "face"}[name]
-        value = values.get(raw, raw) if isinstance(raw, str) and raw.startswith("{") else raw
+        value = _placeholder(raw, values, path, _known_ids(world))
         if value is None:
             return None
         path[slot] = value
@@ -110,6 +110,8 @@ def from_row_data(row: catalogue.Row, index: int, data: dict[str, Any], world: W
         body = user_data_body(rep["text"] * int(rep["times"]))
     if "user_data" in data:
         body = user_data_body(data["user_data"])
+    if "real_user_data" in data:
+        body = user_data_body(real_user_data(data["real_user_data"]))
     return Probe(
         label=f"{row.id} probe {index + 1}: {describe(data)}",
         body=body,
@@ -121,13 +123,110 @@ def from_row_data(row: catalogue.Row, index: int, data: dict[str, Any], world: W
     )
 
 
+SLOTS = {"personGroupId": "group", "personId": "person", "persistedFaceId": "face"}
+
+
+def _placeholder(raw: Any, values: dict[str, str | None], path: dict[str, str], known: set[str]) -> Any:
+    """A path value: literal, a named resource (`{group}`), or a near miss of one (`{near:PART:RULE}`)."""
+    if not (isinstance(raw, str) and raw.startswith("{")):
+        return raw
+    if raw.startswith("{near:"):
+        part, _, rule = raw[len("{near:"):-1].partition(":")
+        return _near_unknown(part, rule, path[SLOTS[part]], known)
+    return values.get(raw, raw)
+
+
+def _near_unknown(part: str, rule: str, value: str, known: set[str]) -> str:
+    """The near miss of a real ID, derived again while it names another real resource of the run."""
+    derived = nearmiss.derive(part, rule, value)
+    for _ in range(8):
+        if derived.lower() not in known:
+            break
+        derived = nearmiss.derive(part, rule, derived)
+    return derived
+
+
+def _known_ids(world: World) -> set[str]:
+    ids = set(world.groups()) | {f.person.lower() for f in world.faces} | {f.face.lower() for f in world.faces}
+    return ids | ({world.other_person.lower()} if world.other_person else set())
+
+
+def real_user_data(form: str) -> str:
+    """Real-world userData: every fragment of the catalogue joined, or that cut and padded to 1024 bytes."""
+    joined = "  " + " | ".join(catalogue.real_user_data()) + " \t"
+    if form == "joined":
+        return joined
+    if form != "at-limit":
+        raise ValueError(f"unknown real_user_data form {form!r}; expected one of {catalogue.REAL_USER_DATA_FORMS}")
+    return fit_bytes(joined * 3, catalogue.user_data_limit())
+
+
+def fit_bytes(text: str, size: int) -> str:
+    """Text cut (at a character boundary) and padded with 'a' to exactly `size` UTF-8 bytes."""
+    out, used = [], 0
+    for char in text:
+        width = len(char.encode("utf-8", "surrogatepass"))
+        if used + width > size:
+            break
+        out.append(char)
+        used += width
+    return "".join(out) + "a" * (size - used)
+
+
+def near_miss(world: World, part: str, rule: str) -> Probe:
+    """A probe on the face under test that is valid but for one part, changed by a near-miss rule."""
+    label = f"near miss: {nearmiss.describe(part, rule)}"
+    rows = tuple(r.id for r in catalogue.rows() if r.trigger == part and r.level == "MUST"
+                 and r.id != "x.auth-first")[:1]
+    if part == "key":
+        return on_face(world, label, key=f"{NEAR_KEY}{rule}", rows=rows)
+    if part == "content_type":
+        return on_face(world, label, content_type=nearmiss.derive(part, rule, JSON), rows=rows)
+    if part == "body":
+        return on_face(world, label, body=nearmiss.body(rule, marker()), rows=rows)
+    probe = on_face(world, label, rows=rows)
+    slot = SLOTS[part]
+    return replace(probe, **{slot: _near_unknown(part, rule, getattr(probe, slot), _known_ids(world))})
+
+
+def near_miss_cases() -> list[tuple[str, str]]:
+    """(part, rule) for every near-miss rule the document names."""
+    return [(part, rule) for part in catalogue.REQUEST_PARTS for rule in catalogue.near_miss_rules(part)]
+
+
+def wrong_key_shapes(world: World) -> list[Probe]:
+    """Every request shape the suite sends otherwise (each row probe, no body, an empty body), with a wrong key.
+
+    Each addresses what its row probe addresses, so a wrong key's request on the face under test
+    must also change nothing (x.no-change-on-error).
+    """
+    shapes: list[Probe] = []
+    seen: set[tuple[str, str | None, bytes | None]] = set()
+    for row_id, index, data in explicit_cases():
+        if "key" in data or "force" in data:
+            continue
+        probe = from_row_data(catalogue.row(row_id), index, data, world)
+        if probe is None:
+            continue
+        shape = replace(probe, key="wrong", rows=("x.auth-first",),
+                        label=f"wrong key on the shape of {probe.label}")
+        if (shape.path, shape.content_type, shape.body) not in seen:
+            seen.add((shape.path, shape.content_type, shape.body))
+            shapes.append(shape)
+    for body, what in ((None, "no body"), (b"", "an empty body")):
+        shapes.append(on_face(world, f"wrong key, {what}", key="wrong", body=body, rows=("x.auth-first",)))
+    return shapes
+
+
 def describe(data: dict[str, Any]) -> str:
     """A short human description of a row probe's data."""
     parts = []
     for name, value in data.get("path", {}).items():
         parts.append(f"{name}={value}")
     if "key" in data:
-        parts.append(f"key {data['key']}")
+        key = str(data["key"])
+        parts.append(f"key: {nearmiss.describe('key', key[len(NEAR_KEY):])}" if key.startswith(NEAR_KEY)
+                     else f"key {key}")
     if "content_type" in data:
         parts.append(f"Content-Type {data['content_type']}")
     if "body" in data:
@@ -137,6 +236,8 @@ def describe(data: dict[str, Any]) -> str:
         parts.append(f"userData {rep['text']!r}×{rep['times']}")
     if "user_data" in data:
         parts.append(f"userData {data['user_data']!r}")
+    if "real_user_data" in data:
+        parts.append(f"real-world userData ({data['real_user_data']})")
     if "force" in data:
         parts.append(f"reference forced to answer {data['force']}")
     return ", ".join(parts) or "valid request"

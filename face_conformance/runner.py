@@ -12,7 +12,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 
-from . import oracle
+from . import catalogue, oracle
 from .client import FaceClient, Inconclusive, ends_the_run
 from .evidence import Exchange
 from .ledger import Ledger
@@ -26,6 +26,12 @@ from .world import FaceRef, World
 
 CONFLICT_RETRIES = 2
 TRAINING_WAIT_S = 120.0
+#: A normal update after a transient state is tried this often (with a growing pause) before the
+#: face counts as stuck in that state.
+RECOVERY_TRIES = 3
+RECOVERY_PAUSE_S = 0.5
+#: Requests of a --budget kept for the live-only rows (parallel writes, training, the updates after).
+LIVE_ROWS_RESERVE = 20
 
 
 @dataclass
@@ -84,13 +90,22 @@ class Runner:
 
     # -- budget --------------------------------------------------------------------------------
 
-    def budget_left(self) -> bool:
-        """False once --budget requests have been spent."""
-        return self.settings.budget is None or self.client.sent < self.settings.budget
+    def budget_left(self, *, reserve: bool = True) -> bool:
+        """False once --budget requests have been spent.
 
-    def spend_check(self, rows: tuple[str, ...]) -> bool:
+        Until the live-only rows have run, `reserve` keeps some of the budget for them (concurrent
+        writes, training and the checks after them): more generated cases must not starve rows
+        that nothing else can observe.
+        """
+        budget = self.settings.budget
+        if budget is None:
+            return True
+        kept = min(LIVE_ROWS_RESERVE, budget // 4) if reserve else 0
+        return self.client.sent < budget - kept
+
+    def spend_check(self, rows: tuple[str, ...], *, reserve: bool = True) -> bool:
         """True if a probe may be sent; otherwise say why its rows went unobserved."""
-        if self.budget_left():
+        if self.budget_left(reserve=reserve):
             return True
         for row in rows:
             self.ledger.unreachable(row, f"--budget {self.settings.budget} requests spent before this row")
@@ -108,24 +123,59 @@ class Runner:
         assert self.world is not None
         return on_face(self.world, label, **kw)  # type: ignore[arg-type]
 
-    def run(self, probe: Probe, *, training: bool = False, record: bool = True) -> list[Finding]:
-        """Send one PATCH probe, judge it, check its side effects; returns its findings."""
+    def run(self, probe: Probe, *, training: bool = False, record: bool = True, batch: bool = False
+            ) -> list[Finding]:
+        """Send one PATCH probe, judge it, check its side effects; returns its findings.
+
+        `batch` leaves the read-back of an error answer for the next flush (each probe writes a
+        distinct marker, so one Get Face still names the request that changed the face).
+        """
         assert self.world is not None, "setup() first"
         expectation = oracle.expect(probe, self.world, training=training)
-        if expectation.primary == "200.ok" or (expectation.face_id and not self.deferred):
+        deferred = self.deferred or batch
+        if expectation.primary == "200.ok" or (expectation.face_id and not deferred):
             self.flush()
         exchange = self.send(probe, tag=probe.rows[0] if probe.rows else expectation.primary)
         findings = oracle.judge(exchange, expectation, strict_messages=self.settings.strict_messages)
-        findings += self._side_effects(probe, expectation, exchange)
+        findings += self._side_effects(expectation, exchange, deferred)
         if record:
             self.ledger.extend(findings)
         return findings
 
-    def collect(self, probe: Probe) -> list[Finding]:
+    def collect(self, probe: Probe, *, batch: bool = False) -> list[Finding]:
         """Run a probe; every finding recorded meanwhile (the 429s and 409s seen on the way too)."""
         seen = len(self.ledger.findings)
-        self.run(probe)
+        self.run(probe, batch=batch)
         return self.ledger.findings[seen:]
+
+    # -- state after state -----------------------------------------------------------------------
+
+    def recover_after(self, probe: Probe) -> list[Finding]:
+        """After an error answer on the face under test, a normal update must get 200 again (full profile)."""
+        assert self.world is not None
+        expectation = oracle.expect(probe, self.world)
+        row = catalogue.row(expectation.primary)
+        if self.deferred or not expectation.face_id or row.status is None or row.status < 400:
+            return []
+        return self.recover(row.id, f"the {row.id} answer")
+
+    def recover(self, state_row: str, after: str) -> list[Finding]:
+        """A normal update after a transient state: 200 and stored, or the state's row fails (stuck)."""
+        probe = self.probe_on_face(f"a normal update after {after}", rows=("200.ok",))
+        for attempt in range(RECOVERY_TRIES):
+            findings = self.run(probe, record=False)
+            exchange = next((f.exchange for f in findings if f.exchange is not None
+                             and f.exchange.request.method == "PATCH"), None)
+            stuck = exchange is not None and exchange.status != 200 and oracle.satisfies(exchange, state_row)
+            if not stuck or attempt == RECOVERY_TRIES - 1:
+                break
+            # A state may take a moment to clear after it is over (a lock released late): not stuck yet.
+            time.sleep(RECOVERY_PAUSE_S * (attempt + 1))
+        if stuck and exchange is not None:
+            findings.append(Finding(state_row, "fail", f"stuck: after {after}, a normal update still got "
+                                    f"{exchange.describe_answer()} ({RECOVERY_TRIES} tries)", exchange))
+        self.ledger.extend(findings)
+        return findings
 
     def send(self, probe: Probe, *, tag: str) -> Exchange:
         """Send a probe, repeating it (briefly) after a 409 conflict, which is transient."""
@@ -147,7 +197,7 @@ class Runner:
 
     # -- side effects ----------------------------------------------------------------------------
 
-    def _side_effects(self, probe: Probe, expectation: Expectation, exchange: Exchange) -> list[Finding]:
+    def _side_effects(self, expectation: Expectation, exchange: Exchange, deferred: bool) -> list[Finding]:
         assert self.world is not None
         face = self.world.face_named(expectation.face_id) if expectation.face_id else None
         if face is None or exchange.status is None:
@@ -157,7 +207,7 @@ class Runner:
         if 400 <= exchange.status < 500 and exchange.status != 429:
             with self._lock:
                 self.pending.append(Pending(face, exchange, expectation.user_data))
-            return [] if self.deferred else self.flush(record=False)
+            return [] if deferred else self.flush(record=False)
         return []
 
     def _read_after_write(self, face: FaceRef, expectation: Expectation, exchange: Exchange) -> list[Finding]:
@@ -183,7 +233,7 @@ class Runner:
         with self._lock:
             pending, self.pending = self.pending, []
         findings: list[Finding] = []
-        for face in {p.face for p in pending}:
+        for face in dict.fromkeys(p.face for p in pending):  # in the order sent: runs repeat exactly
             mine = [p for p in pending if p.face == face]
             findings += self._verify_unchanged(face, mine)
         if record:
@@ -261,7 +311,10 @@ class Runner:
             raise self.client.halted
         findings = self._judge_parallel(values, results, before)
         self.ledger.extend(findings)
-        return findings
+        if self.deferred:
+            # Smoke: the update during training comes next, and a conflict that never clears fails it.
+            return findings
+        return findings + self.recover("409.concurrent", "the parallel updates")
 
     def _judge_parallel(self, values: list[str], results: list[Exchange | None], before: str | None
                         ) -> list[Finding]:
@@ -315,10 +368,15 @@ class Runner:
         if started.status != 202:
             self.ledger.unreachable("409.training", f"Train answered {started.describe_answer()}, not 202")
             return []
+        finished = False
         try:
-            return self._update_while_training(group)
+            findings = self._update_while_training(group)
         finally:
-            self._wait_for_training(group)
+            finished = self._wait_for_training(group)
+        if not finished:
+            self.ledger.unreachable("409.training", "training was still running when the suite stopped waiting")
+            return findings
+        return findings + self.recover("409.training", "training finished")
 
     def _update_while_training(self, group: str) -> list[Finding]:
         if self.calls.training_status(group) != "running":
@@ -334,12 +392,16 @@ class Runner:
         self.ledger.extend(findings)
         return findings
 
-    def _wait_for_training(self, group: str) -> None:
+    def _wait_for_training(self, group: str) -> bool:
+        """Poll until training is no longer running; False when it still was at the deadline."""
         deadline = time.monotonic() + TRAINING_WAIT_S
         pause = 0.2  # doubling up to 2 s: short trainings end quickly, long ones cost few polls
-        while time.monotonic() < deadline and self.calls.training_status(group) == "running":
+        while self.calls.training_status(group) == "running":
+            if time.monotonic() >= deadline:
+                return False
             time.sleep(pause)
             pause = min(pause * 2, 2.0)
+        return True
 
 
 def _show(value: object) -> str:

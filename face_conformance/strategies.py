@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import uuid
+from typing import Any
 
 from hypothesis import strategies as st
 
-from . import catalogue
+from . import catalogue, nearmiss
 
 # Characters by UTF-8 width: they make userData whose byte, code point and UTF-16 counts differ.
 WIDE_CHARACTERS = ("é", "€", "界", "😀", "\u0301")
@@ -39,6 +41,65 @@ def user_data_near_limit(*, spread: int = 8) -> st.SearchStrategy[str]:
         return text if draw(st.booleans()) else text[::-1]
 
     return build()
+
+
+def real_user_data_text(*, max_fragments: int = 4) -> st.SearchStrategy[str]:
+    """userData as real data holds it: the catalogue's fragments (line ends, quotes, markup, ...) joined."""
+    fragments = catalogue.real_user_data()
+    if max_fragments < 1 or not fragments:
+        raise ValueError("max_fragments must be at least 1, and the catalogue must name x-real-userdata")
+    return st.builds(lambda parts, glue: glue.join(parts), st.lists(st.sampled_from(fragments), min_size=1,
+                                                                  max_size=max_fragments),
+                     st.sampled_from(("", " ", "\n", "\r\n", " | ")))
+
+
+def real_user_data_near_limit(*, spread: int = 2) -> st.SearchStrategy[str]:
+    """Real-looking userData cut to the 1KB boundary in UTF-8 bytes or code points (within `spread`)."""
+    if spread < 0:
+        raise ValueError("spread must be 0 or more")
+    limit = catalogue.user_data_limit()
+    source = " | ".join(catalogue.real_user_data()) * 8
+
+    @st.composite
+    def build(draw: st.DrawFn) -> str:
+        start = draw(st.integers(0, 200))
+        size = limit + draw(st.integers(-spread, spread))
+        text = source[start:]
+        if draw(st.booleans()):  # in code points
+            return text[:size]
+        out, used = [], 0
+        for char in text:  # in UTF-8 bytes, cut at a character boundary
+            width = len(char.encode("utf-8"))
+            if used + width > size:
+                break
+            out.append(char)
+            used += width
+        return "".join(out)
+
+    return build()
+
+
+def near_miss_ids() -> st.SearchStrategy[tuple[str, str]]:
+    """(path slot, near-miss rule): the catalogue's rules for each ID, and one character changed anywhere."""
+    parts = {"group": "personGroupId", "person": "personId", "face": "persistedFaceId"}
+
+    def rules(slot: str) -> st.SearchStrategy[tuple[str, str]]:
+        named = st.sampled_from(catalogue.near_miss_rules(parts[slot]))
+        anywhere = st.integers(0, 63).map(lambda i: f"change@{i}")
+        return st.tuples(st.just(slot), st.one_of(named, anywhere))
+
+    return st.sampled_from(tuple(parts)).flatmap(rules)
+
+
+def apply_near_miss(probe: Any, slot: str, rule: str, known: frozenset[str] = frozenset()) -> Any:
+    """The probe with one path ID replaced by its near miss (derived again while it names a known ID)."""
+    part = {"group": "personGroupId", "person": "personId", "face": "persistedFaceId"}[slot]
+    value = nearmiss.derive(part, rule, getattr(probe, slot))
+    for _ in range(8):
+        if value.lower() not in known:
+            break
+        value = nearmiss.derive(part, rule, value)
+    return dataclasses.replace(probe, **{slot: value})
 
 
 def round_trip_text(*, max_size: int = 120) -> st.SearchStrategy[str]:

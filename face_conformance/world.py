@@ -50,6 +50,11 @@ class World:
             persons.add(self.other_person.lower())
         return persons
 
+    def all_persons(self) -> set[str]:
+        """Every person ID the run knows, in any group, lower-cased."""
+        persons = {f.person.lower() for f in self.faces}
+        return persons | ({self.other_person.lower()} if self.other_person else set())
+
     def faces_of(self, group: str, person: str) -> set[str]:
         """Face IDs known to belong to a person of a group, lower-cased."""
         return {f.face.lower() for f in self.faces if f.group == group and f.person.lower() == person.lower()}

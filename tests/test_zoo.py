@@ -245,7 +245,24 @@ DIFFERENCES: dict[str, Any] = {
     "braced-guid-not-found": (lambda f: _message(f.update({"userData": "x"}, _braced_person(f))),
                               "Person ID not found.", "Invalid Person ID."),
     "no-write-lock": (lambda f: _overlapping_updates(f), [200, 200, 200], lambda codes: 409 in codes),
+    "body-before-path": (lambda f: f.update(b"", f.person + "/persistedFaces/nope").status_code, 400, 404),
+    "echoes-key": (lambda f: _message(f.call("PATCH", f.face, {"userData": "x"},
+                                             **{"Ocp-Apim-Subscription-Key": "wrong-key-1"})),
+                   lambda got: "wrong-key-1" in got, lambda got: "wrong-key-1" not in got),
+    "escaped-json-answers": (lambda f: b"\\/" in (f.update({"userData": "a/b"}), f.call("GET", f.face))[1].content,
+                             True, False),
+    "conflict-clears-late": (lambda f: (_overlapping_updates(f), f.update({"userData": "after"}).status_code)[1],
+                             409, 200),
+    "training-lock-lingers": (lambda f: _after_training(f), 409, 200),
 }
+
+
+def _after_training(f: OneFace) -> int:
+    """The status of an update sent just after Training Status first says the training ended."""
+    assert f.call("POST", "/persongroups/g/train").status_code == 202
+    while f.call("GET", "/persongroups/g/training").json()["status"] == "running":
+        time.sleep(0.05)
+    return f.update({"userData": "x"}).status_code
 
 
 def _timed(call: Any) -> float:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 import pytest
-from hypothesis import example, given
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from face_conformance import strategies
@@ -55,10 +55,36 @@ def _note_reading(runner: Runner, size_bytes: int, points: int) -> None:
 
 
 @pytest.mark.row("x.read-after-write")
-@given(value=strategies.round_trip_text())
+@given(value=st.one_of(strategies.round_trip_text(), strategies.real_user_data_text()))
 def test_user_data_round_trips(gen: Runner, value: str) -> None:
     """Any userData within the limit is stored exactly: same code points, no trimming, no normalisation."""
     _send(gen, "round trip", ("x.read-after-write",), body=user_data_body(value))
+
+
+#: The newer recipes repeat what the explicit probes already cover in part: a third of the profile's examples.
+FEWER = settings(max_examples=max(2, settings().max_examples // 3))
+
+
+@pytest.mark.row("x.read-after-write")
+@FEWER
+@given(value=strategies.real_user_data_near_limit())
+def test_real_user_data_at_the_limit(gen: Runner, value: str) -> None:
+    """Real-looking userData (line ends, quotes, markup, ...) at the 1KB boundary: accepted and stored exactly."""
+    size_bytes, points = user_data_size(value)
+    _send(gen, f"real userData of {size_bytes} UTF-8 bytes / {points} code points",
+          ("x.read-after-write", "400.userdata-too-long"), body=user_data_body(value))
+
+
+@pytest.mark.row("404.group-missing")
+@FEWER
+@given(near=strategies.near_miss_ids())
+def test_near_miss_ids(gen: Runner, near: tuple[str, str]) -> None:
+    """An ID one edit away from a real one (shrinkable): 'not found' or 'invalid', as its form says."""
+    slot, rule = near
+    assert gen.world is not None
+    known = frozenset({*gen.world.groups(), *gen.world.all_persons(), *(f.face.lower() for f in gen.world.faces)})
+    probe = gen.probe_on_face(f"near miss of the {slot} ID ({rule})", rows=("404.group-missing",))
+    _run_probe(gen, strategies.apply_near_miss(probe, slot, rule, known), batch=True)
 
 
 @pytest.mark.row("404.group-invalid")
@@ -122,7 +148,7 @@ def test_open_bodies(gen: Runner, body: bytes) -> None:
     _send(gen, f"body {body!r}", ("200.ok",), body=body)
 
 
-def _run_probe(runner: Runner, probe: Probe) -> None:
+def _run_probe(runner: Runner, probe: Probe, *, batch: bool = False) -> None:
     if not runner.spend_check(probe.rows):
         return
-    assert_held(runner.collect(probe))
+    assert_held(runner.collect(probe, batch=batch))

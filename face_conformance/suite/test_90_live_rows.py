@@ -14,7 +14,7 @@ PARALLEL_UPDATES = {"smoke": 3, "full": 4}
 @pytest.mark.row("x.concurrent-writes")
 def test_concurrent_writes(runner: Runner) -> None:
     """Parallel updates of one face: each gets 200, 409 ConcurrentOperationConflict or 429; one value wins."""
-    if not runner.spend_check(("x.concurrent-writes",)):
+    if not runner.spend_check(("x.concurrent-writes",), reserve=False):
         pytest.skip("request budget spent")
     findings = runner.concurrent_writes(PARALLEL_UPDATES[runner.settings.profile])
     assert any(f.row == "x.concurrent-writes" for f in findings)
@@ -24,7 +24,7 @@ def test_concurrent_writes(runner: Runner) -> None:
 @pytest.mark.row("409.training")
 def test_update_while_training(runner: Runner) -> None:
     """An update while the group trains gets 409 PersonGroupTrainingNotFinished."""
-    if not runner.spend_check(("409.training",)):
+    if not runner.spend_check(("409.training",), reserve=False):
         pytest.skip("request budget spent")
     findings = runner.training()
     if not any(f.row == "409.training" for f in findings):

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import html
 import json
+import re
 import time
 import unicodedata
 from collections.abc import Mapping
@@ -640,4 +642,239 @@ class BodyBeforeKey(ReferenceService):
         """Parses the body first (raising its 400), then the key."""
         if _update_params(self, request) is not None:
             self.parse_body(request)
+        return super().check_key(request)
+
+
+# -- near misses: wrong values next to the valid ones ----------------------------------------------
+
+
+def _one_edit_apart(a: str, b: str) -> bool:
+    """True when b is a with one character changed, dropped or added."""
+    if a == b or abs(len(a) - len(b)) > 1:
+        return False
+    if len(a) == len(b):
+        return sum(x != y for x, y in zip(a, b, strict=True)) == 1
+    short, long = sorted((a, b), key=len)
+    return any(long[:i] + long[i + 1:] == short for i in range(len(long)))
+
+
+@register("key-prefix-compare", "broken", "401.invalid-key",
+          "accepts any key that shares the real key's first half (a prefix comparison)")
+class KeyPrefixCompare(ReferenceService):
+    def check_key(self, request: httpx.Request) -> bool:
+        """The first half of the key decides."""
+        given, real = request.headers.get("Ocp-Apim-Subscription-Key") or "", self.config.key
+        half = max(1, len(real) // 2)
+        return len(given) >= half and given[:half] == real[:half]
+
+
+@register("key-ignores-case", "broken", "401.invalid-key", "compares the subscription key without letter case",
+          profile="full")
+class KeyIgnoresCase(ReferenceService):
+    def check_key(self, request: httpx.Request) -> bool:
+        """Case-insensitive comparison."""
+        return (request.headers.get("Ocp-Apim-Subscription-Key") or "").lower() == self.config.key.lower()
+
+
+@register("group-fuzzy-lookup", "broken", "404.group-missing",
+          "finds a person group whose ID is one character edit away from the one asked for")
+class GroupFuzzyLookup(ReferenceService):
+    def resolve_group(self, group_id: str):  # type: ignore[no-untyped-def]
+        """The exact group, else one a single edit away."""
+        if self.group_id_is_valid(group_id) and self.model.group(group_id) is None:
+            near = next((g for g in self.model.list_groups(None, 1000) if _one_edit_apart(g.group_id, group_id)),
+                        None)
+            if near is not None:
+                return near
+        return super().resolve_group(group_id)
+
+
+@register("person-guid-prefix", "broken", "404.person-missing",
+          "finds a person by the first 32 characters of its GUID", profile="full")
+class PersonGuidPrefix(ReferenceService):
+    def resolve_person(self, group, person_id: str):  # type: ignore[no-untyped-def]
+        """The exact person, else one whose GUID starts alike."""
+        if self.guid_is_valid(person_id) and self.model.person(group, person_id) is None:
+            near = next((p for pid, p in group.persons.items() if pid[:32] == person_id.lower()[:32]), None)
+            if near is not None:
+                return near
+        return super().resolve_person(group, person_id)
+
+
+@register("face-id-cut-to-36", "broken", "404.face-invalid",
+          "reads only the first 36 characters of a persistedFaceId, so a longer one finds the face", profile="full",
+          also=("x.no-change-on-error",))
+class FaceIdCutTo36(ReferenceService):
+    def resolve_face_of(self, person: Person, face_id: str) -> Face:
+        """Whatever follows the 36th character is ignored."""
+        return super().resolve_face_of(person, face_id[:36])
+
+
+@register("media-type-startswith", "broken", "415.media-type",
+          "takes any Content-Type that starts with application/json as JSON (application/jsona too)", profile="full")
+class MediaTypeStartswith(ReferenceService):
+    def is_json_media_type(self, content_type: str) -> bool:
+        """A prefix test instead of a media type comparison."""
+        return content_type.lower().startswith("application/json") or super().is_json_media_type(content_type)
+
+
+@register("json-comments-allowed", "broken", "400.bad-json", "strips /* */ comments from the body before parsing",
+          profile="full", also=("x.read-after-write",))
+class JsonCommentsAllowed(ReferenceService):
+    def parse_body(self, request: httpx.Request) -> dict[str, Any]:
+        """Comments removed, then the reference's parse."""
+        text = request.content.decode("utf-8", "replace")
+        if "/*" in text:
+            stripped = re.sub(r"/\*.*?\*/", "", text, flags=re.S).encode("utf-8")
+            request = httpx.Request(request.method, request.url, headers=request.headers, content=stripped)
+        return super().parse_body(request)
+
+
+@register("json-trailing-data-ignored", "broken", "400.bad-json",
+          "parses the first JSON value of the body and ignores what follows it", profile="full")
+class JsonTrailingDataIgnored(ReferenceService):
+    def parse_body(self, request: httpx.Request) -> dict[str, Any]:
+        """json.JSONDecoder.raw_decode: trailing bytes are never looked at."""
+        if not request.content:
+            return {}
+        try:
+            body, _ = json.JSONDecoder().raw_decode(request.content.decode("utf-8").lstrip())
+        except ValueError:
+            self.fail("400.bad-json")
+        if not isinstance(body, dict):
+            self.fail("400.bad-json")
+        return body
+
+
+# -- real data in valid writes -----------------------------------------------------------------------
+
+
+@register("normalises-line-ends", "broken", "x.read-after-write", "stores every CRLF and CR in userData as LF")
+class NormalisesLineEnds(ReferenceService):
+    def store_user_data(self, face: Face, value: str | None) -> None:
+        """Line ends made Unix-style."""
+        super().store_user_data(face, value.replace("\r\n", "\n").replace("\r", "\n") if value is not None else None)
+
+
+@register("escapes-markup", "broken", "x.read-after-write", "stores userData HTML-escapes (< > & quotes)")
+class EscapesMarkup(ReferenceService):
+    def store_user_data(self, face: Face, value: str | None) -> None:
+        """html.escape on the way in."""
+        super().store_user_data(face, html.escape(value) if value is not None else None)
+
+
+@register("refuses-markup", "broken", "200.ok",
+          "answers 400 BadArgument to userData that holds '<' (a 'potentially dangerous' value)")
+class RefusesMarkup(ReferenceService):
+    def user_data_from(self, body: dict[str, Any]) -> str | None:
+        """The reference's reading, but markup is refused."""
+        value = super().user_data_from(body)
+        if value is not None and "<" in value:
+            self.fail("400.bad-json")
+        return value
+
+
+@register("strips-control-characters", "broken", "x.read-after-write",
+          "stores userData without C0 control characters other than tab, LF and CR")
+class StripsControlCharacters(ReferenceService):
+    def store_user_data(self, face: Face, value: str | None) -> None:
+        """Controls dropped."""
+        kept = None if value is None else "".join(c for c in value if c in "\t\n\r" or ord(c) >= 0x20)
+        super().store_user_data(face, kept)
+
+
+# -- state after state -----------------------------------------------------------------------------
+
+
+@register("training-never-clears", "broken", "409.training",
+          "once a group was trained, updates of its faces get 409 training for ever",
+          also=("200.ok", "x.read-after-write"))
+class TrainingNeverClears(ReferenceService):
+    def group_is_training(self, group: Any) -> bool:
+        """Training counts as running from the first Train on."""
+        return group.training_started is not None
+
+
+@register("conflict-never-clears", "broken", "409.concurrent",
+          "after a face's first write conflict, every update of it gets 409 ConcurrentOperationConflict",
+          also=("200.ok", "x.read-after-write", "409.training"), profile="full")
+class ConflictNeverClears(ReferenceService):
+    def __init__(self, config: ReferenceConfig | None = None) -> None:
+        super().__init__(config)
+        self._conflicted: set[str] = set()
+
+    def write_face(self, face: Face, value: str | None) -> None:
+        """A face that had a conflict stays locked."""
+        if face.face_id in self._conflicted:
+            self.fail("409.concurrent")
+        try:
+            super().write_face(face, value)
+        except Reject:
+            self._conflicted.add(face.face_id)
+            raise
+
+
+@register("stuck-after-too-long", "broken", "400.userdata-too-long",
+          "after rejecting an over-long userData, refuses every later update of that face as too long",
+          also=("200.ok", "x.read-after-write", "x.concurrent-writes", "400.bad-json", "x.no-change-on-error"),
+          profile="full")
+class StuckAfterTooLong(ReferenceService):
+    def __init__(self, config: ReferenceConfig | None = None) -> None:
+        super().__init__(config)
+        self._stuck: set[str] = set()
+
+    def update_face(self, request: httpx.Request, group_id: str, person_id: str, face_id: str) -> httpx.Response:
+        """The reference's update; a face once refused stays refused."""
+        ref = self.resolve_face(group_id, person_id, face_id)
+        try:
+            response = super().update_face(request, group_id, person_id, face_id)
+        except Reject as reject:
+            if reject.response.status_code == 400 and b"too long" in reject.response.content:
+                self._stuck.add(ref.face.face_id)
+            raise
+        if ref.face.face_id in self._stuck:
+            self.fail("400.userdata-too-long")
+        return response
+
+
+# -- the key on every shape -------------------------------------------------------------------------
+
+
+@register("key-skipped-for-empty-body", "broken", "x.auth-first",
+          "answers an update with no body bytes 400 before it looks at the key", profile="full")
+class KeySkippedForEmptyBody(ReferenceService):
+    def check_key(self, request: httpx.Request) -> bool:
+        """An empty PATCH body is refused first."""
+        if request.method == "PATCH" and not request.content:
+            self.fail("400.bad-json")
+        return super().check_key(request)
+
+
+@register("key-skipped-for-long-userdata", "broken", "x.auth-first",
+          "answers an over-long userData 400 before it looks at the key", profile="full")
+class KeySkippedForLongUserData(ReferenceService):
+    def check_key(self, request: httpx.Request) -> bool:
+        """A size check runs before the key check."""
+        if request.method == "PATCH":
+            with contextlib.suppress(ValueError, UnicodeDecodeError):
+                value = json.loads(request.content or b"{}").get("userData")
+                if isinstance(value, str) and self.user_data_too_long(value):
+                    self.fail("400.userdata-too-long")
+        return super().check_key(request)
+
+
+@register("wrong-key-writes", "broken", "x.no-change-on-error",
+          "stores the userData of an update, then answers 401 to its wrong key")
+class WrongKeyWrites(ReferenceService):
+    def check_key(self, request: httpx.Request) -> bool:
+        """The write happens whatever the key; the answer is still the 401."""
+        if request.method == "PATCH" and not super().check_key(request):
+            with contextlib.suppress(Reject, ValueError, AttributeError):
+                found = self.match_route(self.path_segments(request))
+                if found is not None and found.route.methods.get("PATCH") == "update_face":
+                    ref = self.resolve_face(**found.params)
+                    value = json.loads(request.content).get("userData")
+                    if isinstance(value, str):
+                        self.store_user_data(ref.face, value)
+            return False
         return super().check_key(request)

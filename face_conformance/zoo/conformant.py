@@ -177,3 +177,80 @@ class NoWriteLock(ReferenceService):
         if self.config.write_hold_seconds > 0:
             time.sleep(self.config.write_hold_seconds)
         self.store_user_data(face, value)
+
+
+# -- latitude that a careless probe would not allow -------------------------------------------------
+
+
+@register("body-before-path", "conformant", "x.lookup-order",
+          "checks the media type and the body (an empty body is 400) before it looks the path up")
+class BodyBeforePath(ReferenceService):
+    def update_face(self, request: httpx.Request, group_id: str, person_id: str, face_id: str) -> httpx.Response:
+        """Media type, body, userData; then the path; then training and the write."""
+        if self.take_forced("concurrent"):
+            self.fail("409.concurrent")
+        self.check_media_type(request)
+        if not request.content:
+            self.fail("400.bad-json")
+        value = self.user_data_from(self.parse_body(request))
+        ref = self.resolve_face(group_id, person_id, face_id)
+        if self.group_is_training(ref.group):
+            self.fail("409.training", group=ref.group.group_id)
+        self.write_face(ref.face, value)
+        return self.empty(200)
+
+
+@register("echoes-key", "conformant", "401.invalid-key",
+          "says which key it refused, in the 401 message and in a header")
+class EchoesKey(ReferenceService):
+    def dispatch(self, request: httpx.Request) -> httpx.Response:
+        """The reference's answer; a 401 names the key it was given."""
+        response = super().dispatch(request)
+        if response.status_code != 401:
+            return response
+        given = request.headers.get("Ocp-Apim-Subscription-Key", "")
+        out = self.error("401.invalid-key", message=f"Access denied due to invalid subscription key '{given}'.")
+        out.headers["X-Refused-Key"] = given.encode("ascii", "replace").decode("ascii")
+        return out
+
+
+@register("escaped-json-answers", "conformant", "x.read-after-write",
+          "Get Face answers with every '/' escaped as '\\/' and non-ASCII as \\u escapes (the same JSON value)")
+class EscapedJsonAnswers(ReferenceService):
+    def get_face(self, request: httpx.Request, group_id: str, person_id: str, face_id: str) -> httpx.Response:
+        """The reference's face, spelt with more escapes."""
+        response = super().get_face(request, group_id, person_id, face_id)
+        content = response.content.replace(b"/", b"\\/")
+        return httpx.Response(200, content=content, headers={"Content-Type": JSON_CONTENT_TYPE})
+
+
+@register("conflict-clears-late", "conformant", "409.concurrent",
+          "a face stays locked for 0.3 s after a write conflict: updates meanwhile get 409 too")
+class ConflictClearsLate(ReferenceService):
+    LINGER_S = 0.3
+
+    def __init__(self, config: ReferenceConfig | None = None) -> None:
+        super().__init__(config)
+        self._locked_until: dict[str, float] = {}
+
+    def write_face(self, face: Face, value: str | None) -> None:
+        """A conflict keeps the face locked a little longer."""
+        if time.monotonic() < self._locked_until.get(face.face_id, 0.0):
+            self.fail("409.concurrent")
+        try:
+            super().write_face(face, value)
+        except Exception:
+            self._locked_until[face.face_id] = time.monotonic() + self.LINGER_S
+            raise
+
+
+@register("training-lock-lingers", "conformant", "409.training",
+          "updates still get 409 training for 0.5 s after Training Status says succeeded")
+class TrainingLockLingers(ReferenceService):
+    LINGER_S = 0.5
+
+    def group_is_training(self, group: Group) -> bool:
+        """Running, or finished less than LINGER_S ago."""
+        if group.training_started is None:
+            return False
+        return self.clock() - group.training_started < self.config.training_seconds + self.LINGER_S
