@@ -381,6 +381,10 @@ def judge(exchange: Exchange, expectation: Expectation, *, strict_messages: bool
         # shape was judged when it came (CONTRACT.md point 8: a 429 never counts against a row).
         return [Finding(expectation.primary, "not-observed", "still rate-limited after repeated waits", exchange)]
     findings = list(_status_findings(exchange))
+    if connection_lost(exchange):
+        # Broken before any answer: nothing was shown either way. Reported, never judged, never dropped.
+        return [Finding(expectation.primary, "not-observed",
+                        f"not judged: the connection broke before any answer ({exchange.error})", exchange)]
     if exchange.answer is not None and exchange.error is not None:
         return findings + [Finding(expectation.primary, "fail",
                                    f"expected {expectation.describe()}; got {exchange.describe_answer()}, "
@@ -406,6 +410,11 @@ def judge(exchange: Exchange, expectation: Expectation, *, strict_messages: bool
         # For 403 and 429 the page documents only the shape: a wrong shape breaks the row itself.
         findings.append(Finding(match.answer_row, "fail", "; ".join(faults), exchange))
     return findings
+
+
+def connection_lost(exchange: Exchange) -> bool:
+    """True when the connection failed before any answer came (not a timeout: a silent server fails its row)."""
+    return exchange.answer is None and exchange.error is not None and "timeout" not in exchange.error
 
 
 def _miss_note(exchange: Exchange, expectation: Expectation) -> str:

@@ -41,6 +41,7 @@ class Pending:
     face: FaceRef
     exchange: Exchange
     sent: object
+    may_write: bool = False  # an update with no answer: it may have written its value, or not
 
 
 @dataclass
@@ -200,7 +201,13 @@ class Runner:
     def _side_effects(self, expectation: Expectation, exchange: Exchange, deferred: bool) -> list[Finding]:
         assert self.world is not None
         face = self.world.face_named(expectation.face_id) if expectation.face_id else None
-        if face is None or exchange.status is None:
+        if face is None:
+            return []
+        if exchange.status is None:
+            # No answer: the update may or may not have landed. The next read-back takes its value
+            # as allowed, so that it is not blamed on an error answer.
+            with self._lock:
+                self.pending.append(Pending(face, exchange, expectation.user_data, may_write=True))
             return []
         if 200 <= exchange.status < 300:  # a 204 (say) may have written too: read it back all the same
             return self._read_after_write(face, expectation, exchange)
@@ -249,9 +256,14 @@ class Runner:
             return [Finding("x.no-change-on-error", "error", f"could not read the face back: {exc}", exc.exchange)]
         if (now or None) == (before or None):
             return [Finding("x.no-change-on-error", "pass", f"the face still holds {_show(before)}", p.exchange)
-                    for p in pending]
+                    for p in pending if not p.may_write]
         self.world.remember(face, now)
-        culprit = next((p for p in pending if p.sent == now), pending[-1])
+        errors = [p for p in pending if not p.may_write]
+        if any(p.may_write and p.sent == now for p in pending) or not errors:
+            return [Finding("x.no-change-on-error", "pass", "the face holds the value of an update that got no "
+                            "answer; the error answers changed nothing visible", p.exchange) for p in errors]
+        culprit = next((p for p in errors if p.sent == now), errors[-1])
+        pending = errors
         who = "this request" if culprit.sent == now else f"one of {len(pending)} error answers (the last shown)"
         return [Finding("x.no-change-on-error", "fail",
                         f"after {culprit.exchange.describe_answer()} to {who}, the face's userData changed from "

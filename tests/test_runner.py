@@ -1,0 +1,158 @@
+"""The runner in process (mock target, zoo variants): state after state, batched read-backs, lost
+answers, and the budget kept for the live-only rows."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import replace
+from pathlib import Path
+
+import httpx
+import pytest
+
+from face_conformance.evidence import Exchange
+from face_conformance.probes import near_miss, user_data_body
+from face_conformance.reference import ReferenceService
+from face_conformance.runner import LIVE_ROWS_RESERVE, Runner
+from face_conformance.settings import build_settings
+from face_conformance.target import mock_reference, mock_target
+from face_conformance.zoo import VARIANTS, variant_names
+
+
+def _runner(tmp_path: Path, variant: str | None = None, **options: str) -> Runner:
+    settings = build_settings({"report_dir": str(tmp_path), **options}, environ={})
+    variant_names()  # load the registry
+    service = VARIANTS[variant].build(mock_reference(0).config) if variant else mock_reference(0)
+    runner = Runner(settings, mock_target(settings, service))
+    runner.setup()
+    return runner
+
+
+@pytest.fixture
+def runner(tmp_path: Path) -> Iterator[Runner]:
+    run = _runner(tmp_path)
+    yield run
+    run.teardown()
+    run.target.close()
+
+
+def _rows(findings: list, verdict: str) -> set[str]:
+    return {f.row for f in findings if f.verdict == verdict}
+
+
+def test_a_normal_update_after_a_state_passes_on_the_reference(runner: Runner) -> None:
+    findings = runner.recover("409.concurrent", "the parallel updates")
+    assert {"200.ok", "x.read-after-write"} <= _rows(findings, "pass")
+    assert not _rows(findings, "fail")
+
+
+def test_a_face_stuck_in_training_fails_409_training(tmp_path: Path) -> None:
+    run = _runner(tmp_path, "training-never-clears")
+    try:
+        assert run.calls.train(run.world.face.group).status == 202
+        findings = run.recover("409.training", "training finished")
+        stuck = [f for f in findings if f.row == "409.training" and f.verdict == "fail"]
+        assert stuck and "stuck" in stuck[0].note and "PersonGroupTrainingNotFinished" in stuck[0].note
+    finally:
+        run.teardown()
+        run.target.close()
+
+
+def test_a_lock_that_clears_late_is_not_stuck(tmp_path: Path) -> None:
+    run = _runner(tmp_path, "training-lock-lingers")
+    try:
+        assert run.calls.train(run.world.face.group).status == 202
+        assert run._wait_for_training(run.world.face.group)
+        findings = run.recover("409.training", "training finished")
+        assert "409.training" not in _rows(findings, "fail") and "200.ok" in _rows(findings, "pass")
+    finally:
+        run.teardown()
+        run.target.close()
+
+
+def test_recover_after_runs_only_after_an_error_on_the_face(tmp_path: Path) -> None:
+    run = _runner(tmp_path)
+    try:
+        ok = run.probe_on_face("valid")
+        assert run.recover_after(ok) == []
+        bad = run.probe_on_face("too long", body=user_data_body("x" * 1025))
+        assert "200.ok" in _rows(run.recover_after(bad), "pass")
+        smoke = _runner(tmp_path / "smoke", profile="smoke")
+        assert smoke.recover_after(bad) == []
+        smoke.teardown()
+        smoke.target.close()
+    finally:
+        run.teardown()
+        run.target.close()
+
+
+def test_batched_read_backs_cost_one_get_face(runner: Runner) -> None:
+    """Near misses batched: no read-back per error answer, one Get Face at the flush."""
+    before = runner.client.sent
+    for rule in ("trailing-comma", "block-comment", "single-quotes"):
+        runner.collect(near_miss(runner.world, "body", rule), batch=True)
+    assert runner.client.sent - before == 3
+    findings = runner.flush()
+    assert runner.client.sent - before == 4
+    assert [f.verdict for f in findings] == ["pass"] * 3
+
+
+def test_a_batched_write_by_an_error_answer_is_pinned_on_its_request(tmp_path: Path) -> None:
+    """Each request writes a distinct marker, so the one Get Face names the request that changed the face."""
+    run = _runner(tmp_path, "stores-before-media-check")
+    try:
+        probes = [near_miss(run.world, "content_type", rule) for rule in ("drop-last", "add-one")]
+        for probe in probes:
+            run.collect(probe, batch=True)
+        failed = [f for f in run.flush() if f.verdict == "fail"]
+        assert len(failed) == 1 and "to this request" in failed[0].note
+        assert failed[0].exchange.request.header("Content-Type") == probes[-1].content_type
+    finally:
+        run.teardown()
+        run.target.close()
+
+
+class DropsOneUpdate(ReferenceService):
+    """Stores the update, then the connection breaks before the answer (a respx transport error)."""
+
+    def update_face(self, request: httpx.Request, group_id: str, person_id: str, face_id: str) -> httpx.Response:
+        super().update_face(request, group_id, person_id, face_id)
+        raise httpx.RemoteProtocolError("Server disconnected without sending a response.")
+
+
+def test_a_lost_answer_is_reported_not_judged_and_not_blamed_on_errors(tmp_path: Path) -> None:
+    settings = build_settings({"report_dir": str(tmp_path)}, environ={})
+    run = Runner(settings, mock_target(settings, DropsOneUpdate(mock_reference(0).config)))
+    try:
+        run.setup()
+        findings = run.run(run.probe_on_face("lost"), batch=True)
+        assert [(f.row, f.verdict) for f in findings] == [("200.ok", "not-observed")]
+        assert "connection broke before any answer" in findings[0].note
+        error = run.probe_on_face("an error answer", content_type="text/plain")
+        run.run(error, batch=True)
+        assert not _rows(run.flush(), "fail"), "the lost update's write must not be blamed on the 415"
+    finally:
+        run.teardown()
+        run.target.close()
+
+
+def test_the_budget_keeps_a_reserve_for_the_live_rows(tmp_path: Path) -> None:
+    run = _runner(tmp_path, budget="100")
+    try:
+        run.client.sent = 100 - min(LIVE_ROWS_RESERVE, 25)
+        assert not run.budget_left()
+        assert run.budget_left(reserve=False)
+        run.client.sent = 100
+        assert not run.budget_left(reserve=False)
+    finally:
+        run.target.close()
+
+
+def test_exchange_without_answer_is_lost_unless_timed_out() -> None:
+    from face_conformance.evidence import SentRequest
+    from face_conformance.oracle import connection_lost
+
+    sent = SentRequest("PATCH", "http://x", ())
+    assert connection_lost(Exchange(sent, None, "connection closed or broken mid-answer: reset"))
+    assert not connection_lost(Exchange(sent, None, "no answer within 3 s (timeout)"))
+    assert not connection_lost(replace(Exchange(sent, None, None)))
