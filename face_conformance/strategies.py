@@ -91,6 +91,12 @@ def near_miss_ids() -> st.SearchStrategy[tuple[str, str]]:
     return st.sampled_from(tuple(parts)).flatmap(rules)
 
 
+def near_miss_rules(part: str) -> st.SearchStrategy[str]:
+    """A near-miss rule for a part of the request: one the catalogue names, or one character changed anywhere."""
+    anywhere = st.integers(0, 40).map(lambda i: f"change@{i}")
+    return st.one_of(st.sampled_from(catalogue.near_miss_rules(part)), anywhere)
+
+
 def apply_near_miss(probe: Any, slot: str, rule: str, known: frozenset[str] = frozenset()) -> Any:
     """The probe with one path ID replaced by its near miss (derived again while it names a known ID)."""
     part = {"group": "personGroupId", "person": "personId", "face": "persistedFaceId"}[slot]

@@ -15,7 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from schemathesis.generation import GenerationMode
 
-from face_conformance import catalogue, onefault, oracle, strategies
+from face_conformance import catalogue, nearmiss, onefault, oracle, strategies
 from face_conformance.oracle import Allowed, Expectation
 from face_conformance.probes import (
     Probe,
@@ -135,6 +135,13 @@ def test_generated_media_types_have_one_fault(media: str) -> None:
 def test_generated_near_miss_ids_have_one_fault(near: tuple[str, str]) -> None:
     slot, rule = near
     check(strategies.apply_near_miss(on_face(world(), "near"), slot, rule))
+
+
+@GENERATED
+@given(key=strategies.near_miss_rules("key"), media=strategies.near_miss_rules("content_type"))
+def test_generated_near_miss_keys_and_media_types_have_one_fault(key: str, media: str) -> None:
+    check(on_face(world(), "near key", key=f"near:{key}"))
+    check(on_face(world(), "near media", content_type=nearmiss.derive("content_type", media, "application/json")))
 
 
 @pytest.mark.parametrize("mode", [GenerationMode.POSITIVE, GenerationMode.NEGATIVE])

@@ -8,7 +8,8 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from face_conformance import strategies
+from face_conformance import nearmiss, strategies
+from face_conformance.client import NEAR_KEY
 from face_conformance.failures import assert_held
 from face_conformance.oracle import user_data_size
 from face_conformance.probes import Probe, user_data_body
@@ -24,7 +25,7 @@ def gen(runner: Runner, settings) -> Runner:
 
 
 def _send(runner: Runner, label: str, rows: tuple[str, ...], **kw: object) -> None:
-    _run_probe(runner, runner.probe_on_face(label, rows=rows, **kw))
+    _run_probe(runner, runner.probe_on_face(label, rows=rows, **kw), batch="key" in kw or "content_type" in kw)
 
 
 @pytest.mark.row("400.userdata-too-long")
@@ -146,6 +147,23 @@ def test_user_data_of_the_wrong_type(gen: Runner, value: object) -> None:
 def test_open_bodies(gen: Runner, body: bytes) -> None:
     """Bodies the page leaves open: accepted (a rejection is a warning), what is stored is reported."""
     _send(gen, f"body {body!r}", ("200.ok",), body=body)
+
+
+@pytest.mark.row("401.invalid-key")
+@FEWER
+@given(rule=strategies.near_miss_rules("key"))
+def test_near_miss_keys(gen: Runner, rule: str) -> None:
+    """A key one edit away from the real one (shrinkable) is a wrong key: 401, and nothing changes."""
+    _send(gen, f"near-miss key ({rule})", ("401.invalid-key",), key=f"{NEAR_KEY}{rule}")
+
+
+@pytest.mark.row("415.media-type")
+@FEWER
+@given(rule=strategies.near_miss_rules("content_type"))
+def test_near_miss_media_types(gen: Runner, rule: str) -> None:
+    """A media type one edit away from application/json is another media type (or, by case, the same)."""
+    media = nearmiss.derive("content_type", rule, "application/json")
+    _send(gen, f"Content-Type {media!r}", ("415.media-type",), content_type=media)
 
 
 def _run_probe(runner: Runner, probe: Probe, *, batch: bool = False) -> None:
