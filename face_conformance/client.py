@@ -18,6 +18,7 @@ from urllib.parse import quote
 import httpx
 
 from . import nearmiss
+from .deadline import request_deadline
 from .evidence import KEY_HEADER, REDACTED, Answer, Exchange, SentRequest, hide_secrets, register_secret, scrub
 from .pacing import PacerChain
 
@@ -212,7 +213,8 @@ class FaceClient:
                               for k, v in request.headers.items()),
                 body=body or b"",
             )
-            return self._exchange(request, sent)
+            with request_deadline(self._timeout):
+                return self._exchange(request, sent)
         finally:
             # The request counts against the rate from its answer on: it arrived before that.
             self._pacer.release()

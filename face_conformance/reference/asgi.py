@@ -46,11 +46,13 @@ class WireFault:
     `hang`: never answer; wait until the client gives up and closes. `drop_after`: write only this
     many bytes of the answer, then close the connection (0: close without a byte).
     `content_length`: declare this Content-Length whatever the body's size, then close.
+    `drip_s`: send the status line, headers and body one byte at a time, `drip_s` seconds apart.
     """
 
     hang: bool = False
     drop_after: int | None = None
     content_length: int | None = None
+    drip_s: float | None = None  # send the whole answer one byte at a time, this long between bytes
 
 
 def asgi_app(service: ReferenceService) -> ASGIApp:
@@ -133,7 +135,16 @@ async def _misbehave(fault: WireFault, response: httpx.Response, receive: Receiv
         # Not uvicorn's h11 cycle: the nearest ASGI can do is start the answer and never finish it.
         await send({"type": "http.response.start", "status": response.status_code, "headers": []})
         return
-    transport.write(raw)
+    if fault.drip_s is not None:
+        # Each byte comes well within any per-read timeout; only a total deadline ends the wait.
+        with anyio.move_on_after(HANG_CAP_S):
+            for index in range(len(raw)):
+                if transport.is_closing():
+                    return
+                transport.write(raw[index:index + 1])
+                await anyio.sleep(fault.drip_s)
+    else:
+        transport.write(raw)
     transport.close()
     with anyio.move_on_after(HANG_CAP_S):
         await receive()  # wait for uvicorn to see the close, so that it does not answer a 500 itself

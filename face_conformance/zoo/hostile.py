@@ -92,3 +92,9 @@ class HugeErrorBodies(ReferenceService):
         content = json.dumps({"error": error}).encode("ascii")
         return httpx.Response(status, content=content, headers={"Content-Type": "application/json"})
 
+
+
+@register("drip-feeds-answers", "hostile", None,
+          "sends every PATCH answer (status line and headers too) one byte every half second")
+class DripFeedsAnswers(WireFaultOnUpdate):
+    FAULT = WireFault(drip_s=0.5)
