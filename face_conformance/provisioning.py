@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import random
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -20,6 +21,9 @@ from .world import FaceRef, World, new_group_id
 
 GROUP_PREFIX = "conformance-"
 GROUP_NAME = "face-conformance test group (safe to delete)"
+#: Pauses before the retries of a supporting call after a connection fault (a real network drops some).
+RETRY_PAUSES_S = (0.5, 1.0, 2.0)
+IDEMPOTENT = frozenset({"GET", "PUT", "DELETE", "PATCH"})
 
 
 class SetupError(Exception):
@@ -28,6 +32,13 @@ class SetupError(Exception):
     def __init__(self, what: str, exchange: Exchange) -> None:
         super().__init__(f"{what}: {exchange.describe_answer()}")
         self.exchange = exchange
+
+
+def _retryable(method: str, exchange: Exchange) -> bool:
+    error = exchange.error or ""
+    if exchange.answer is not None or not error or "timeout" in error:
+        return False  # an answer, or a silent server: a retry would not be cured, only cost time
+    return method in IDEMPOTENT or error.startswith("cannot connect")
 
 
 def _expect(exchange: Exchange, status: int, what: str) -> Exchange:
@@ -48,16 +59,34 @@ class Supporting:
     """The supporting calls of CONTRACT.md, through the suite's client."""
 
     client: FaceClient
+    sleep: Callable[[float], None] = time.sleep
+    retries: list[str] = field(default_factory=list)  # each retried call and why, for the report
+
+    def send(self, method: str, path: str, **kw: Any) -> Exchange:
+        """A supporting call, retried (with back-off) after a connection fault that a retry can cure.
+
+        GET, PUT, DELETE and the restoring PATCH are idempotent: any connection fault is retried.
+        A POST (Create Person, Add Face, Train) is retried only when it cannot have reached the
+        server (no connection was made), or it could create a second person or face.
+        """
+        exchange = self.client.send(method, path, **kw)
+        for pause in RETRY_PAUSES_S:
+            if not _retryable(method, exchange):
+                break
+            self.retries.append(f"{method} {path.split('?', 1)[0]}: {exchange.error}; retried after {pause:g} s")
+            self.sleep(pause)
+            exchange = self.client.send(method, path, **kw)
+        return exchange
 
     def create_group(self, group: str) -> None:
         """Create Person Group: PUT, 200."""
         body = json.dumps({"name": GROUP_NAME, "userData": "created by face-conformance"}).encode()
-        _expect(self.client.send("PUT", face_path(group), body=body, headers={"Content-Type": "application/json"}),
+        _expect(self.send("PUT", face_path(group), body=body, headers={"Content-Type": "application/json"}),
                 200, f"Create Person Group {group}")
 
     def delete_group(self, group: str) -> Exchange:
         """Delete Person Group: DELETE; the exchange is returned, not judged."""
-        return self.client.send("DELETE", face_path(group), tag="teardown")
+        return self.send("DELETE", face_path(group), tag="teardown")
 
     def list_groups(self) -> list[dict[str, Any]]:
         """List Person Groups: every page of GET /persongroups."""
@@ -65,7 +94,7 @@ class Supporting:
         start = ""
         while True:
             query = f"?top=1000&start={segment(start)}" if start else "?top=1000"
-            exchange = _expect(self.client.send("GET", f"{FACE_BASE}/persongroups{query}"), 200, "List Person Groups")
+            exchange = _expect(self.send("GET", f"{FACE_BASE}/persongroups{query}"), 200, "List Person Groups")
             page = exchange.answer.json() if exchange.answer else None
             if not isinstance(page, list):
                 raise SetupError("List Person Groups (the answer is not a JSON array)", exchange)
@@ -77,7 +106,7 @@ class Supporting:
     def create_person(self, group: str, name: str) -> str:
         """Create Person: POST, 200 {"personId"}."""
         body = json.dumps({"name": name}).encode()
-        exchange = _expect(self.client.send("POST", face_path(group, tail="/persons"), body=body,
+        exchange = _expect(self.send("POST", face_path(group, tail="/persons"), body=body,
                                             headers={"Content-Type": "application/json"}),
                            200, f"Create Person in {group}")
         return _json_field(exchange, "personId", "Create Person")
@@ -89,13 +118,13 @@ class Supporting:
             body, media = settings.face_image.read_bytes(), "application/octet-stream"
         else:
             body, media = json.dumps({"url": settings.face_url or SAMPLE_FACE_URL}).encode(), "application/json"
-        exchange = _expect(self.client.send("POST", path, body=body, headers={"Content-Type": media}),
+        exchange = _expect(self.send("POST", path, body=body, headers={"Content-Type": media}),
                            200, "Add Face (the face image could not be added)")
         return _json_field(exchange, "persistedFaceId", "Add Face")
 
     def get_face(self, face: FaceRef) -> tuple[str | None, Exchange]:
         """Get Face: the stored userData (None when absent or null) and the exchange."""
-        exchange = _expect(self.client.send("GET", face_path(face.group, face.person, face.face), tag="read-back"),
+        exchange = _expect(self.send("GET", face_path(face.group, face.person, face.face), tag="read-back"),
                            200, "Get Face")
         data = exchange.answer.json() if exchange.answer else None
         if not isinstance(data, dict):
@@ -106,16 +135,16 @@ class Supporting:
     def update_face(self, face: FaceRef, value: str | None, tag: str = "restore") -> Exchange:
         """PATCH the face's userData (used to restore it; `{}` when there was none)."""
         body = json.dumps({"userData": value} if value is not None else {}, ensure_ascii=False).encode()
-        return self.client.send("PATCH", face_path(face.group, face.person, face.face), body=body,
+        return self.send("PATCH", face_path(face.group, face.person, face.face), body=body,
                                 headers={"Content-Type": "application/json"}, tag=tag)
 
     def train(self, group: str) -> Exchange:
         """Train: POST, 202 expected; the exchange is returned for the caller to decide."""
-        return self.client.send("POST", face_path(group, tail="/train"), tag="409.training")
+        return self.send("POST", face_path(group, tail="/train"), tag="409.training")
 
     def training_status(self, group: str) -> str | None:
         """Training Status: the status string, or None when it cannot be read."""
-        exchange = self.client.send("GET", face_path(group, tail="/training"), tag="409.training")
+        exchange = self.send("GET", face_path(group, tail="/training"), tag="409.training")
         data = exchange.answer.json() if exchange.answer and exchange.status == 200 else None
         return data.get("status") if isinstance(data, dict) else None
 

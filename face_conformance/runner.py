@@ -88,6 +88,10 @@ class Runner:
             except Exception as exc:  # noqa: BLE001 - teardown must go on whatever the server does
                 problems.append(f"final read-back failed: {exc}")
         problems += self.provisioner.teardown()
+        if self.calls.retries:
+            self.ledger.observe("info.supporting-call-retries", None,
+                                f"{len(self.calls.retries)} supporting call(s) retried after a connection fault: "
+                                + "; ".join(self.calls.retries[:5]))
         return problems
 
     # -- budget --------------------------------------------------------------------------------

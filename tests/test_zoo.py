@@ -19,7 +19,7 @@ import pytest
 from face_conformance import catalogue
 from face_conformance.cli import main
 from face_conformance.reference import BackgroundServer, ReferenceService
-from face_conformance.reference.asgi import WIRE_FAULT
+from face_conformance.reference.asgi import ENCODED_BODY, WIRE_FAULT
 from face_conformance.zoo import VARIANTS, variant_names
 from face_conformance.zoo.matrix import MATRIX_KEY, cli_command, live_config
 from face_conformance.zoo.registry import register
@@ -254,6 +254,10 @@ DIFFERENCES: dict[str, Any] = {
     "conflict-clears-late": (lambda f: (_overlapping_updates(f), f.update({"userData": "after"}).status_code)[1],
                              409, 200),
     "training-lock-lingers": (lambda f: _after_training(f), 409, 200),
+    "compresses": (lambda f: ENCODED_BODY in f.call("GET", f.face, **{"Accept-Encoding": "gzip"}).extensions,
+                   True, False),
+    "closes-connections": (lambda f: f.call("GET", f.face).headers.get("Connection"), "close", None),
+    "resets-during-setup": (lambda f: f.call("GET", f.face).status_code, 500, 200),
 }
 
 

@@ -35,6 +35,9 @@ _CRASH_BODY = b'{"error":{"code":"InternalServerError","message":"The reference 
 
 #: The key of `httpx.Response.extensions` under which a service asks for a `WireFault`.
 WIRE_FAULT = "face_conformance.wire_fault"
+#: The key of `httpx.Response.extensions` under which a service gives a body in a content coding:
+#: `(encoded bytes, coding name)`, sent as they are with a Content-Encoding header.
+ENCODED_BODY = "face_conformance.encoded_body"
 #: A hang (or a wait for the close) ends after this long at the latest: no server task is pinned for ever.
 HANG_CAP_S = 120.0
 
@@ -116,6 +119,11 @@ async def _read_body(receive: Receive) -> bytes:
 async def _send_response(send: Send, response: httpx.Response) -> None:
     body = response.content
     headers = [(k.lower(), v) for k, v in response.headers.raw if k.lower() != b"content-length"]
+    encoded = response.extensions.get(ENCODED_BODY)
+    if encoded is not None:
+        # An httpx.Response decodes a body it holds; an encoded one travels beside it.
+        body, encoding = encoded
+        headers.append((b"content-encoding", encoding.encode("ascii")))
     headers.append((b"content-length", str(len(body)).encode("ascii")))
     await send({"type": "http.response.start", "status": response.status_code, "headers": headers})
     await send({"type": "http.response.body", "body": body})

@@ -6,6 +6,7 @@ The suite must pass every one of them (exit 0): a failure here is a false alarm 
 from __future__ import annotations
 
 import dataclasses
+import gzip
 import itertools
 import re
 import time
@@ -14,6 +15,7 @@ from typing import Any
 import httpx
 
 from face_conformance import catalogue
+from face_conformance.reference.asgi import ENCODED_BODY, WIRE_FAULT, WireFault
 from face_conformance.reference.model import Face, Group
 from face_conformance.reference.service import JSON_CONTENT_TYPE, ReferenceConfig, ReferenceService, RouteMatch
 from face_conformance.zoo.registry import register
@@ -254,3 +256,51 @@ class TrainingLockLingers(ReferenceService):
         if group.training_started is None:
             return False
         return self.clock() - group.training_started < self.config.training_seconds + self.LINGER_S
+
+
+# -- below HTTP semantics: what a load balancer or gateway does ------------------------------------
+
+
+@register("compresses", "conformant", None, "gzips every answer with a body when the request accepts gzip",
+          mock=False)
+class Compresses(ReferenceService):
+    def handle(self, request: httpx.Request) -> httpx.Response:
+        """The reference's answer, gzip-encoded (the body as sent on the wire)."""
+        response = super().handle(request)
+        if not response.content or "gzip" not in request.headers.get("Accept-Encoding", ""):
+            return response
+        response.headers["Vary"] = "Accept-Encoding"
+        response.extensions[ENCODED_BODY] = (gzip.compress(response.content), "gzip")
+        return response
+
+
+@register("closes-connections", "conformant", None, "answers every request with Connection: close and closes it",
+          mock=False)
+class ClosesConnections(ReferenceService):
+    def handle(self, request: httpx.Request) -> httpx.Response:
+        """The reference's answer; the connection ends with it."""
+        response = super().handle(request)
+        response.headers["Connection"] = "close"
+        return response
+
+
+@register("resets-during-setup", "conformant", None,
+          "resets the connection of the first Get Face (set-up) and the first Delete Person Group (teardown)",
+          mock=False)
+class ResetsDuringSetup(ReferenceService):
+    RESET_ONCE = ("get_face", "delete_group")
+
+    def __init__(self, config: ReferenceConfig | None = None) -> None:
+        super().__init__(config)
+        self._reset: set[str] = set()
+
+    def handle(self, request: httpx.Request) -> httpx.Response:
+        """The reference's answer, or (once per listed call) a connection closed before any byte."""
+        found = self.match_route(self.path_segments(request))
+        operation = found.route.methods.get(request.method) if found else None
+        if operation in self.RESET_ONCE and operation not in self._reset:
+            self._reset.add(operation)
+            response = httpx.Response(500)
+            response.extensions[WIRE_FAULT] = WireFault(drop_after=0)
+            return response
+        return super().handle(request)

@@ -8,10 +8,11 @@ bounded time. The wire-level faults (hang, dropped connection, wrong Content-Len
 from __future__ import annotations
 
 import json
+import zlib
 
 import httpx
 
-from face_conformance.reference.asgi import WIRE_FAULT, WireFault
+from face_conformance.reference.asgi import ENCODED_BODY, WIRE_FAULT, WireFault
 from face_conformance.reference.service import ReferenceService
 from face_conformance.zoo.registry import register
 
@@ -95,6 +96,32 @@ class HugeErrorBodies(ReferenceService):
 
 
 @register("drip-feeds-answers", "hostile", None,
-          "sends every PATCH answer (status line and headers too) one byte every half second")
+          "sends every PATCH answer (status line and headers too) one byte every half second", mock=False)
 class DripFeedsAnswers(WireFaultOnUpdate):
     FAULT = WireFault(drip_s=0.5)
+
+
+#: The decoded size of `gzip-bomb`'s answers; the compressed body is about a thousandth of it.
+BOMB_BYTES = 256 << 20
+_bomb: list[bytes] = []
+
+
+def _gzip_bomb() -> bytes:
+    """gzip of BOMB_BYTES zeros, made once."""
+    if not _bomb:
+        packer = zlib.compressobj(9, zlib.DEFLATED, 31)
+        block = bytes(1 << 20)
+        _bomb.append(b"".join(packer.compress(block) for _ in range(BOMB_BYTES >> 20)) + packer.flush())
+    return _bomb[0]
+
+
+@register("gzip-bomb", "hostile", None, "answers every PATCH with a gzip body that decodes to 256 MB of zeros",
+          mock=False)
+class GzipBomb(ReferenceService):
+    def dispatch(self, request: httpx.Request) -> httpx.Response:
+        """The bomb for updates, the reference for the rest."""
+        if not _is_update(request):
+            return super().dispatch(request)
+        response = httpx.Response(400, headers={"Content-Type": "application/json"})
+        response.extensions[ENCODED_BODY] = (_gzip_bomb(), "gzip")
+        return response
