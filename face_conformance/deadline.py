@@ -95,9 +95,27 @@ class DeadlineBackend(httpcore.NetworkBackend):
         self._inner.sleep(seconds)
 
 
+def _bound(transport: httpx.BaseTransport | None) -> None:
+    pool = getattr(transport, "_pool", None)  # httpx 0.28 builds its httpcore pools without a backend argument
+    backend = getattr(pool, "_network_backend", None)
+    if backend is not None and not isinstance(backend, DeadlineBackend):
+        pool._network_backend = DeadlineBackend(backend)  # type: ignore[union-attr]
+
+
 def deadline_transport(**kwargs: Any) -> httpx.HTTPTransport:
     """An httpx.HTTPTransport whose connections honour `request_deadline`."""
     transport = httpx.HTTPTransport(**kwargs)
-    pool = transport._pool  # httpx 0.28 builds its httpcore pool without a backend argument
-    pool._network_backend = DeadlineBackend(pool._network_backend)
+    _bound(transport)
     return transport
+
+
+def apply_deadlines(client: httpx.Client) -> httpx.Client:
+    """The client, with its own transport and every proxy transport it mounted honouring `request_deadline`.
+
+    (A transport passed to httpx.Client makes it ignore the environment's proxies: so the client
+    builds its transports, and they are bounded afterwards.)
+    """
+    _bound(client._transport)
+    for transport in client._mounts.values():
+        _bound(transport)
+    return client

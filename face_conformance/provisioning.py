@@ -61,6 +61,7 @@ class Supporting:
     client: FaceClient
     sleep: Callable[[float], None] = time.sleep
     retries: list[str] = field(default_factory=list)  # each retried call and why, for the report
+    answered: bool = False  # whether the endpoint has answered any call yet
 
     def send(self, method: str, path: str, **kw: Any) -> Exchange:
         """A supporting call, retried (with back-off) after a connection fault that a retry can cure.
@@ -71,7 +72,9 @@ class Supporting:
         """
         exchange = self.client.send(method, path, **kw)
         for pause in RETRY_PAUSES_S:
-            if not _retryable(method, exchange):
+            # Until the endpoint has answered once, a connection fault means it is unreachable.
+            self.answered = self.answered or exchange.answer is not None
+            if not self.answered or not _retryable(method, exchange):
                 break
             self.retries.append(f"{method} {path.split('?', 1)[0]}: {exchange.error}; retried after {pause:g} s")
             self.sleep(pause)

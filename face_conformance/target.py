@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import httpx
 import respx
 
-from .deadline import deadline_transport
+from .deadline import apply_deadlines
 from .reference import ReferenceConfig, ReferenceService
 from .settings import MOCK_KEY, Settings
 
@@ -83,9 +83,6 @@ def mock_target(settings: Settings, service: ReferenceService | None = None) -> 
 def live_target(settings: Settings, transport: httpx.BaseTransport | None = None) -> Target:
     """A client for a real endpoint: TLS verified, proxies from the environment, timeouts."""
     assert settings.endpoint, "live_target needs an endpoint"
-    if transport is None:
-        # Each request ends by --timeout in total, however slowly a server drips its answer.
-        transport = deadline_transport(limits=_limits(settings), trust_env=True)
     client = httpx.Client(
         base_url=settings.endpoint,
         timeout=_timeout(settings),
@@ -94,7 +91,8 @@ def live_target(settings: Settings, transport: httpx.BaseTransport | None = None
         follow_redirects=False,
         transport=transport,
     )
-    return Target(client=client, base_url=settings.endpoint, mode="live")
+    # Each request ends by --timeout in total, however slowly a server drips its answer.
+    return Target(client=apply_deadlines(client), base_url=settings.endpoint, mode="live")
 
 
 def make_target(settings: Settings) -> Target:

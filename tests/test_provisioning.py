@@ -32,9 +32,19 @@ class Scripted:
         return Exchange(request, Answer(status, (("Content-Type", "application/json"),), body))
 
 
-def supporting(*script: Any) -> tuple[Supporting, Scripted, list[float]]:
+def supporting(*script: Any, answered: bool = True) -> tuple[Supporting, Scripted, list[float]]:
+    """Supporting calls over a scripted client; by default the endpoint has answered before."""
     client, pauses = Scripted(*script), []
-    return Supporting(client, sleep=pauses.append), client, pauses  # type: ignore[arg-type]
+    calls = Supporting(client, sleep=pauses.append, answered=answered)  # type: ignore[arg-type]
+    return calls, client, pauses
+
+
+def test_an_endpoint_that_never_answered_is_not_retried() -> None:
+    """The first call's connection fault means unreachable: the run ends at once (exit 3), no retries."""
+    calls, client, _ = supporting(REFUSED, answered=False)
+    with pytest.raises(SetupError):
+        calls.create_group("g")
+    assert client.sent == ["PUT"] and not calls.retries
 
 
 FACE = FaceRef("g", "p", "f")
