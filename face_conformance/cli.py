@@ -17,7 +17,7 @@ EXIT_INCONCLUSIVE = 3
 # Options of `run` that pass straight through to the pytest plugin, and those that are flags.
 RUN_VALUE_OPTIONS = ("endpoint", "key", "report-dir", "profile", "max-rps", "max-rpm", "budget",
                      "person-group-id", "person-id", "persisted-face-id", "face-url", "face-image", "seed",
-                     "baseline", "timeout", "variant")
+                     "baseline", "timeout", "run-deadline", "variant")
 RUN_FLAGS = ("strict-messages", "allow-insecure")
 
 
@@ -82,7 +82,8 @@ def pytest_args(args: argparse.Namespace) -> list[str]:
     """The pytest command line for a run: the shipped suite, its own ini, the plugin, the options."""
     out = [str(SUITE_DIR), "-c", str(SUITE_DIR / "suite.ini"), "--rootdir", str(SUITE_DIR),
            "-p", "face_conformance.plugin", "-p", "no:cacheprovider"]
-    out += ["-q", "-rN", "--tb=short", "--no-header"] if args.verbose else ["-p", "no:terminal", "-p", "no:warnings"]
+    quiet = ["-p", "no:terminal", "-p", "no:warnings", "-p", "no:unraisableexception"]
+    out += ["-q", "-rN", "--tb=short", "--no-header"] if args.verbose else quiet
     for name in RUN_VALUE_OPTIONS:
         value = getattr(args, name.replace("-", "_"))
         if value is not None:
@@ -112,9 +113,22 @@ def cmd_run(args: argparse.Namespace) -> int:
     from .progress import ProgressPlugin
 
     progress = ProgressPlugin(quiet=args.verbose)
-    code = pytest.main(pytest_args(args), plugins=[progress])
+    hook = sys.unraisablehook
+    if not args.verbose:
+        sys.unraisablehook = _quiet_unraisable
+    try:
+        code = pytest.main(pytest_args(args), plugins=[progress])
+    finally:
+        sys.unraisablehook = hook
     progress.close()
     return finish(report, int(code))
+
+
+def _quiet_unraisable(unraisable: Any) -> None:
+    """One line, not a traceback: after Ctrl-C or SIGTERM, pytest's own half-closed generators
+    can raise while being collected, which says nothing about the endpoint."""
+    kind = type(unraisable.exc_value).__name__ if unraisable.exc_value is not None else "exception"
+    print(f"face-conformance: note: an exception ({kind}) was ignored during clean-up", file=sys.stderr)
 
 
 def finish(report: Path, pytest_code: int) -> int:

@@ -120,6 +120,7 @@ class FaceClient:
         timeout: float = 30.0,
         observer: Callable[[str, Exchange], None] | None = None,
         sleep: Callable[[float], None] = time.sleep,
+        run_deadline: float | None = None,
     ) -> None:
         self._client = client
         self._key = key
@@ -133,11 +134,14 @@ class FaceClient:
         self.sent_by_tag: Counter[str] = Counter()
         self.silent_in_a_row = 0
         self.halted: Inconclusive | None = None
+        self._run_deadline = run_deadline
+        self._ends = None if run_deadline is None else time.monotonic() + run_deadline
 
     def reopen(self) -> None:
         """Allow requests again after a halt (for teardown: what was created must still be deleted)."""
         self.halted = None
         self.silent_in_a_row = 0
+        self._ends = None  # teardown's few calls, each bounded by --timeout, must still go out
 
     def _halt(self, exc: Inconclusive) -> Inconclusive:
         # Once halted, every further send fails at once: no request is wasted on a server
@@ -163,6 +167,9 @@ class FaceClient:
         """
         if self.halted is not None:
             raise self.halted
+        if self._ends is not None and time.monotonic() >= self._ends:
+            raise self._halt(Unresponsive(f"the run's deadline of {self._run_deadline:g} s passed "
+                                          "(--run-deadline); the rows not reached are not observed"))
         exchange = self._send_once(method, path, headers, body, key, tag)
         for attempt in range(MAX_429_RETRIES):
             if exchange.status != 429:

@@ -47,6 +47,7 @@ OPTIONS: list[tuple[str, dict[str, Any]]] = [
     ("--seed", {"help": "seed for generated cases (same seed, same requests)"}),
     ("--baseline", {"help": "YAML file of accepted deviations"}),
     ("--timeout", {"help": "seconds to wait for any answer (default 30)"}),
+    ("--run-deadline", {"help": "seconds after which the run stops sending probes and reports (default 3600)"}),
     ("--allow-insecure", {"action": "store_true", "help": "allow plain http to a non-loopback endpoint"}),
     ("--variant", {"help": "mock mode: test a zoo variant of the reference instead (self-tests)"}),
 ]

@@ -63,7 +63,7 @@ class Runner:
         self.client = FaceClient(
             self.target.client, self.settings.effective_key,
             pacer=make_pacer(self.settings.max_rps, self.settings.max_rpm),
-            timeout=self.settings.timeout, observer=self._observe_status,
+            timeout=self.settings.timeout, observer=self._observe_status, run_deadline=self.settings.run_deadline,
         )
         self.calls = Supporting(self.client)
         # Mock runs repeat exactly by default; live runs get fresh group names unless seeded.

@@ -50,6 +50,7 @@ class Settings:
     seed: int | None = None
     baseline: Path | None = None
     timeout: float = 30.0
+    run_deadline: float = 3600.0
     allow_insecure: bool = False
     concurrency: int = 4
     variant: str | None = None
@@ -162,6 +163,7 @@ def build_settings(options: dict[str, object], environ: dict[str, str] | None = 
         seed=_number("--seed", _str(get("seed")), int, minimum=0),
         baseline=baseline,
         timeout=30.0 if timeout is None else float(timeout),
+        run_deadline=float(_number("--run-deadline", _str(get("run_deadline")), float, minimum=1.0) or 3600.0),
         allow_insecure=allow_insecure,
         variant=_variant(_str(get("variant")), endpoint),
     )

@@ -77,3 +77,27 @@ def test_the_deadline_applies_to_this_thread_only_and_ends_with_the_block() -> N
         worker.join()
         assert seen == [5.0]
     assert deadline._left(5.0, TimeoutError) == 5.0
+
+
+def test_the_run_deadline_halts_the_client_and_teardown_may_still_send() -> None:
+    from face_conformance.client import Unresponsive
+
+    transport = httpx.MockTransport(lambda request: httpx.Response(200))
+    with httpx.Client(base_url="http://x.test", transport=transport) as http:
+        client = FaceClient(http, "deadline-key-0123", run_deadline=0.05)
+        assert client.send("GET", "/a").status == 200
+        time.sleep(0.06)
+        with pytest.raises(Unresponsive, match="run's deadline of 0.05 s"):
+            client.send("GET", "/b")
+        client.reopen()
+        assert client.send("DELETE", "/c").status == 200
+
+
+def test_a_run_past_its_deadline_ends_inconclusive_with_every_report(tmp_path) -> None:  # noqa: ANN001
+    from servers import run_cli
+
+    run = run_cli("run", "--run-deadline", "1", "--variant", "slow-answers", "--report-dir", "reports",
+                  cwd=tmp_path, timeout=120)
+    assert run.returncode == 3, run.describe()
+    assert "--run-deadline" in run.report["verdict_reason"]
+    assert {p.name for p in (tmp_path / "reports").iterdir()} >= {"conformance.json", "junit.xml", "report.html"}
