@@ -118,7 +118,6 @@ class FaceClient:
         *,
         pacer: PacerChain | None = None,
         timeout: float = 30.0,
-        observer: Callable[[str, Exchange], None] | None = None,
         sleep: Callable[[float], None] = time.sleep,
         run_deadline: float | None = None,
     ) -> None:
@@ -127,7 +126,7 @@ class FaceClient:
         register_secret(key)
         self._pacer = pacer or PacerChain([])
         self._timeout = timeout
-        self._observer = observer or (lambda kind, exchange: None)
+        self._met: list[Exchange] = []  # 429s waited out and 403s, until the runner takes them
         self._sleep = sleep
         self._lock = threading.Lock()
         self.sent = 0
@@ -174,16 +173,26 @@ class FaceClient:
         for attempt in range(MAX_429_RETRIES):
             if exchange.status != 429:
                 break
-            self._observer("429", exchange)
+            self._meet(exchange)
             self._sleep(retry_delay(exchange, attempt))
             exchange = self._send_once(method, path, headers, body, key, tag)
         if exchange.status == 403:
-            self._observer("403", exchange)
+            self._meet(exchange)
             reason = ends_the_run(exchange)
             if reason and not forced_403:
                 raise self._halt(Inconclusive(reason, exchange))
         self._count_silence(exchange)
         return exchange
+
+    def _meet(self, exchange: Exchange) -> None:
+        with self._lock:
+            self._met.append(exchange)
+
+    def take_met(self) -> list[Exchange]:
+        """The 429s waited out and the 403s met since the last call, in the order met (the caller judges them)."""
+        with self._lock:
+            met, self._met = self._met, []
+        return met
 
     def _count_silence(self, exchange: Exchange) -> None:
         with self._lock:

@@ -29,13 +29,15 @@ from . import catalogue
 
 #: Rows judged on the answers to other rows' requests: they provoke nothing themselves.
 #: (x.no-change-on-error needs a read-back after the error answers: see READ_BACKS.)
-RIDES_ON_OTHERS = frozenset({"x.error-envelope", "x.documented-status", "x.no-change-on-error"})
+RIDES_ON_OTHERS = frozenset(catalogue.check_row(c) for c in ("error-envelope", "documented-status",
+                                                              "no-change-on-error"))
 
 #: The Get Face calls the rows need, each with why.
 READ_BACKS = {
-    "x.read-after-write": "Get Face after the 200, to see the value written",
-    "x.no-change-on-error": "one Get Face after the error answers (batched), to see nothing changed",
-    "x.concurrent-writes": "Get Face after the parallel updates, to see which value won",
+    catalogue.check_row("read-after-write"): "Get Face after the 200, to see the value written",
+    catalogue.check_row("no-change-on-error"): "one Get Face after the error answers (batched), to see nothing "
+                                               "changed",
+    catalogue.check_row("concurrent-writes"): "Get Face after the parallel updates, to see which value won",
 }
 #: Train, then one Training Status showing `running` (the PATCH in between is 409.training's own).
 TRAINING_CALLS = 2

@@ -69,10 +69,10 @@ def violation(probe: Probe, expectation: Expectation, world: World) -> str | Non
     if expectation.miss_verdict != "fail" or row.level != "MUST" or probe.force:
         return None
     found = differences(probe, world)
-    if row.id == "x.auth-first":
-        return None if "key" in found else f"{probe.label}: judged on x.auth-first with a valid key"
-    wanted = {row.trigger} if row.trigger else set()
+    if row.id == catalogue.provoked_by("key", "wrong-with-other-faults"):
+        return None if "key" in found else f"{probe.label}: judged on {row.id} with a valid key"
+    wanted = {row.part} if row.part else set()
     if found == wanted:
         return None
-    return (f"{probe.label}: a MUST verdict on {row.id} (about {row.trigger or 'nothing'}) from a request that "
+    return (f"{probe.label}: a MUST verdict on {row.id} (about {row.part or 'nothing'}) from a request that "
             f"differs in {', '.join(sorted(found)) or 'nothing'}")

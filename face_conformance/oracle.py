@@ -20,8 +20,21 @@ from .probes import Probe
 from .world import World
 
 GUID = catalogue.parameter_pattern("personId")
-# The reference's forcing switches, and the row each forced answer must be (mock mode only).
-FORCED = {"quota": "403.quota", "concurrent": "409.concurrent"}
+PATH_PARTS = ("personGroupId", "personId", "persistedFaceId")  # in the page's lookup order
+# The rows, looked up by what provokes them (their `trigger` in the document), never by ID.
+OK = catalogue.success_row()
+WRONG_KEY = catalogue.provoked_by("key", "wrong")
+AUTH_FIRST = catalogue.provoked_by("key", "wrong-with-other-faults")
+UNSUPPORTED_MEDIA = catalogue.provoked_by("content_type", "not-json")
+BAD_JSON = catalogue.provoked_by("body", "not-a-json-object")
+TOO_LONG = catalogue.provoked_by("body", "user-data-too-long")
+TRAINING = catalogue.state_row("training")
+ENVELOPE = catalogue.check_row("error-envelope")
+DOCUMENTED_STATUS = catalogue.check_row("documented-status")
+LOOKUP_ORDER = catalogue.check_row("lookup-order")
+# The reference's forcing switches whose answer is a row of its own (mock mode only); a forced 429
+# is waited out by the client instead.
+FORCED = {state: catalogue.state_row(state) for state in ("quota", "concurrent")}
 
 
 @dataclass(frozen=True)
@@ -140,22 +153,23 @@ def user_data_size(value: str) -> tuple[int, int]:
 def _path_errors(probe: Probe, world: World) -> tuple[list[str], str | None]:
     """Row IDs of the path's faults in lookup order, and the real face addressed (if any)."""
     group, person, face = (unquote(v) for v in (probe.group, probe.person, probe.face))
+    values = dict(zip(PATH_PARTS, (group, person, face), strict=True))
+    # (known where the path puts it, known anywhere in the run) for each ID.
+    known = {
+        "personGroupId": (group in world.groups(),) * 2,
+        "personId": (person.lower() in world.persons_of(group), person.lower() in world.all_persons()),
+        "persistedFaceId": (face.lower() in world.faces_of(group, person), world.face_named(face) is not None),
+    }
     errors: list[str] = []
-    if not catalogue.parameter_pattern("personGroupId").fullmatch(group):
-        errors.append("404.group-invalid")
-    elif group not in world.groups():
-        errors.append("404.group-missing")
-    # After an earlier path fault, an ID counts as a fault of its own only when it names nothing the
-    # run knows: a real person behind a missing group is that group's fault, an unknown one is a
-    # second fault, which a server may report first (the lookup order is SHOULD: x.lookup-order).
-    if not GUID.fullmatch(person):
-        errors.append("404.person-invalid")
-    elif person.lower() not in world.persons_of(group) and (not errors or person.lower() not in world.all_persons()):
-        errors.append("404.person-missing")
-    if not GUID.fullmatch(face):
-        errors.append("404.face-invalid")
-    elif face.lower() not in world.faces_of(group, person) and (not errors or world.face_named(face) is None):
-        errors.append("404.face-missing")
+    for part in PATH_PARTS:
+        here, anywhere = known[part]
+        # After an earlier path fault, an ID counts as a fault of its own only when it names nothing
+        # the run knows: a real person behind a missing group is that group's fault, an unknown one
+        # is a second fault, which a server may report first (the lookup order is SHOULD).
+        if not catalogue.parameter_pattern(part).fullmatch(values[part]):
+            errors.append(catalogue.provoked_by(part, "malformed"))
+        elif not here and (not errors or not anywhere):
+            errors.append(catalogue.provoked_by(part, "unknown"))
     real = world.face_named(face) if GUID.fullmatch(face) else None
     return errors, (real.face if real else None)
 
@@ -178,13 +192,13 @@ class BodyReading:
 
 def _media_either(probe: Probe, media: str) -> list[Allowed]:
     if media in ("json-case", "absent"):
-        return [Allowed("415.media-type", "415.media-type", "warn",
+        return [Allowed(UNSUPPORTED_MEDIA, UNSUPPORTED_MEDIA, "warn",
                         f"rejected Content-Type {probe.content_type!r}, which SHOULD be accepted")]
     if media in ("json-like", "malformed"):
-        out = [Allowed("415.media-type", "415.media-type", "info",
+        out = [Allowed(UNSUPPORTED_MEDIA, UNSUPPORTED_MEDIA, "info",
                        f"rejected the Content-Type {probe.content_type!r} (either answer conforms)")]
         if media == "malformed":
-            out.append(Allowed("400.bad-json", "400.bad-json", "info",
+            out.append(Allowed(BAD_JSON, BAD_JSON, "info",
                                f"rejected the malformed Content-Type {probe.content_type!r} as a bad request"))
         return out
     return []
@@ -196,14 +210,14 @@ def _user_data_reading(body: Body) -> tuple[list[str], list[Allowed], bool]:
     if body.kind != "object" or not body.has_user_data or value is None:
         return [], [], False
     if not isinstance(value, str):
-        return [], [Allowed("200.ok", "400.bad-json", "warn",
+        return [], [Allowed(OK, BAD_JSON, "warn",
                             f"accepted a non-string userData ({type(value).__name__})")], True
     size_bytes, points = user_data_size(value)
     limit = catalogue.user_data_limit()
     if points > limit:
-        return ["400.userdata-too-long"], [], False
+        return [TOO_LONG], [], False
     if size_bytes > limit:
-        return [], [Allowed("400.userdata-too-long", "400.userdata-too-long", "info",
+        return [], [Allowed(TOO_LONG, TOO_LONG, "info",
                             f"rejected {points} code points / {size_bytes} UTF-8 bytes: reads 1KB as bytes")], False
     return [], [], False
 
@@ -212,30 +226,29 @@ def read_request_body(probe: Probe) -> BodyReading:
     """How a conformant server may read the probe's media type and body."""
     body = read_body(probe.body)
     media = media_kind(probe.content_type)
-    errors = ["415.media-type"] if media == "rejected" else []
+    errors = [UNSUPPORTED_MEDIA] if media == "rejected" else []
     either = _media_either(probe, media)
     should_reject = False
     if body.kind == "bad":
-        errors.append("400.bad-json")
+        errors.append(BAD_JSON)
     elif body.kind == "undecodable":
-        either.append(Allowed("400.bad-json", "400.bad-json", "info", "rejected a body that is not UTF-8"))
+        either.append(Allowed(BAD_JSON, BAD_JSON, "info", "rejected a body that is not UTF-8"))
     elif body.kind == "empty":
-        either.append(Allowed("400.bad-json", "400.bad-json", "info", "rejected an empty body as bad JSON"))
+        either.append(Allowed(BAD_JSON, BAD_JSON, "info", "rejected an empty body as bad JSON"))
     else:
         size_errors, size_either, should_reject = _user_data_reading(body)
         errors += size_errors
         either += size_either
         if not body.has_user_data or body.user_data is None:
-            either.append(Allowed("400.bad-json", "200.ok", "warn",
-                                  "rejected a body without userData (optional field)"))
+            either.append(Allowed(BAD_JSON, OK, "warn", "rejected a body without userData (optional field)"))
         if set(_keys(probe.body)) - {"userData"}:
-            either.append(Allowed("400.bad-json", "200.ok", "warn", "rejected unknown extra body fields"))
+            either.append(Allowed(BAD_JSON, OK, "warn", "rejected unknown extra body fields"))
     if should_reject:
         # Point 3: a non-string userData SHOULD be 400; the acceptance (the 200) is the warning.
-        accepted = (Allowed("400.bad-json", "400.bad-json"), *either)
-        rejected = Allowed("400.bad-json", "400.bad-json", "pass", "rejected a non-string userData")
+        accepted = (Allowed(BAD_JSON, BAD_JSON), *either)
+        rejected = Allowed(BAD_JSON, BAD_JSON, "pass", "rejected a non-string userData")
         return BodyReading(tuple(errors), accepted, (*either, rejected), body)
-    return BodyReading(tuple(errors), (Allowed("200.ok", "200.ok"), *either), tuple(either), body)
+    return BodyReading(tuple(errors), (Allowed(OK, OK), *either), tuple(either), body)
 
 
 def _keys(raw: bytes | None) -> list[str]:
@@ -265,23 +278,23 @@ def expect(probe: Probe, world: World, *, training: bool = False) -> Expectation
     if probe.key != "valid":
         if faults or reading.either:
             # x.auth-first is about order: any 401 shows the key came first; the code is 401.invalid-key's.
-            return Expectation("x.auth-first", (Allowed("401.invalid-key", "x.auth-first", status_only=True),),
+            return Expectation(AUTH_FIRST, (Allowed(WRONG_KEY, AUTH_FIRST, status_only=True),),
                                faults=("key", *faults, *_either_rows(reading)), **common)
-        return Expectation("401.invalid-key", (Allowed("401.invalid-key", "401.invalid-key"),),
-                           also_pass=("x.auth-first",), faults=("key",), **common)
+        return Expectation(WRONG_KEY, (Allowed(WRONG_KEY, WRONG_KEY),),
+                           also_pass=(AUTH_FIRST,), faults=("key",), **common)
     if faults:
         return _fault_expectation(faults, reading, bool(path_errors), common)
     if training:
-        return Expectation("409.training", (Allowed("409.training", "409.training"),),
+        return Expectation(TRAINING, (Allowed(TRAINING, TRAINING),),
                            miss_verdict="warn" if reading.either else "fail",
                            faults=_either_rows(reading), **common)
     first = reading.accepted[0]
-    return Expectation(first.credit if first.verdict == "pass" else "200.ok", reading.accepted,
+    return Expectation(first.credit if first.verdict == "pass" else OK, reading.accepted,
                        miss_verdict="warn" if reading.either else "fail", faults=_either_rows(reading), **common)
 
 
 def _either_rows(reading: BodyReading) -> tuple[str, ...]:
-    return tuple(dict.fromkeys(a.answer_row for a in reading.either if a.answer_row != "200.ok"))
+    return tuple(dict.fromkeys(a.answer_row for a in reading.either if a.answer_row != OK))
 
 
 def _fault_expectation(faults: list[str], reading: BodyReading, path_fault: bool, common: dict) -> Expectation:
@@ -292,7 +305,7 @@ def _fault_expectation(faults: list[str], reading: BodyReading, path_fault: bool
                 for f in faults[1:] if _order_fixed(first, f)]
     allowed += [Allowed(f, first) for f in faults[1:] if not _order_fixed(first, f)]
     for either in reading.either:
-        if either.answer_row == "200.ok" or either.answer_row in faults:
+        if either.answer_row == OK or either.answer_row in faults:
             continue
         if path_fault:
             allowed.append(Allowed(either.answer_row, first, "warn",
@@ -307,9 +320,12 @@ def _fault_expectation(faults: list[str], reading: BodyReading, path_fault: bool
 
 
 def _order_fixed(first: str, later: str) -> bool:
-    """True when the page's lookup order puts `first` before `later` (x.lookup-order)."""
-    body = {"415.media-type", "400.bad-json", "400.userdata-too-long"}
-    return not (first in body and later in body)
+    """True when the page's lookup order puts `first` before `later` (x.lookup-order).
+
+    The page orders the key, then the path's IDs, then the rest: among the media type and the
+    body (catalogue.BODY_PARTS) it fixes no order.
+    """
+    return not (catalogue.row(first).part in catalogue.BODY_PARTS and catalogue.row(later).part in catalogue.BODY_PARTS)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -380,7 +396,7 @@ def judge(exchange: Exchange, expectation: Expectation, *, strict_messages: bool
         # Still rate-limited after the client's waits: the row was not reached; the 429's own
         # shape was judged when it came (CONTRACT.md point 8: a 429 never counts against a row).
         return [Finding(expectation.primary, "not-observed", "still rate-limited after repeated waits", exchange)]
-    findings = list(_status_findings(exchange))
+    findings = list(status_findings(exchange))
     if connection_lost(exchange):
         # Broken before any answer: nothing was shown either way. Reported, never judged, never dropped.
         return [Finding(expectation.primary, "not-observed",
@@ -396,9 +412,9 @@ def judge(exchange: Exchange, expectation: Expectation, *, strict_messages: bool
                  None)
     faults = envelope_faults(exchange, match.answer_row if match else None)
     if faults:
-        findings.append(Finding("x.error-envelope", "fail", "; ".join(faults), exchange))
+        findings.append(Finding(ENVELOPE, "fail", "; ".join(faults), exchange))
     elif 400 <= exchange.answer.status < 500:
-        findings.append(Finding("x.error-envelope", "pass", "error envelope as documented", exchange))
+        findings.append(Finding(ENVELOPE, "pass", "error envelope as documented", exchange))
     if match is None:
         return findings + [Finding(expectation.primary, expectation.miss_verdict, _miss_note(exchange, expectation),
                                    exchange)]
@@ -425,13 +441,14 @@ def _miss_note(exchange: Exchange, expectation: Expectation) -> str:
     return note
 
 
-def _status_findings(exchange: Exchange) -> list[Finding]:
+def status_findings(exchange: Exchange) -> list[Finding]:
+    """x.documented-status on one answer: its status is one the page documents, or it fails."""
     status = exchange.status
     if status is None:
         return []
     if status in catalogue.DOCUMENTED_STATUSES:
-        return [Finding("x.documented-status", "pass", f"HTTP {status} is documented", exchange)]
-    return [Finding("x.documented-status", "fail",
+        return [Finding(DOCUMENTED_STATUS, "pass", f"HTTP {status} is documented", exchange)]
+    return [Finding(DOCUMENTED_STATUS, "fail",
                     f"HTTP {status} is not a documented status of this operation", exchange)]
 
 
@@ -440,7 +457,7 @@ def _match_findings(exchange: Exchange, expectation: Expectation, match: Allowed
     note = match.note or f"answered {answer_text(match.answer_row)} as documented"
     verdict = match.verdict
     if match.out_of_order:
-        findings.append(Finding("x.lookup-order", "warn", match.note, exchange))
+        findings.append(Finding(LOOKUP_ORDER, "warn", match.note, exchange))
         findings.append(Finding(match.credit, "pass", f"answered {match.answer_row}, a fault the request has",
                                 exchange))
     else:
@@ -449,10 +466,10 @@ def _match_findings(exchange: Exchange, expectation: Expectation, match: Allowed
             findings.append(Finding(match.answer_row, "pass", "answered as documented", exchange))
     findings += [Finding(row, "pass", "held", exchange) for row in expectation.also_pass]
     if len([a for a in expectation.allowed if a.out_of_order]) and not match.out_of_order:
-        findings.append(Finding("x.lookup-order", "pass", f"answered {match.answer_row} first, in the page's order",
+        findings.append(Finding(LOOKUP_ORDER, "pass", f"answered {match.answer_row} first, in the page's order",
                                 exchange))
-    if match.answer_row == "200.ok" and exchange.answer and exchange.answer.body:
-        findings.append(Finding("200.ok", "fail",
+    if match.answer_row == OK and exchange.answer and exchange.answer.body:
+        findings.append(Finding(OK, "fail",
                                 f"a 200 must have an empty body; got {len(exchange.answer.body)} bytes", exchange))
     if strict and (fault := message_fault(exchange, match.answer_row)):
         findings.append(Finding(match.answer_row, "fail", f"--strict-messages: {fault}", exchange))

@@ -124,7 +124,7 @@ def from_row_data(row: catalogue.Row, index: int, data: dict[str, Any], world: W
 
 
 SLOTS = {"personGroupId": "group", "personId": "person", "persistedFaceId": "face"}
-BODY_PARTS = ("content_type", "body")
+BODY_PARTS = catalogue.BODY_PARTS
 
 
 def _placeholder(raw: Any, values: dict[str, str | None], path: dict[str, str], known: set[str]) -> Any:
@@ -177,8 +177,8 @@ def fit_bytes(text: str, size: int) -> str:
 def near_miss(world: World, part: str, rule: str) -> Probe:
     """A probe on the face under test that is valid but for one part, changed by a near-miss rule."""
     label = f"near miss: {nearmiss.describe(part, rule)}"
-    rows = tuple(r.id for r in catalogue.rows() if r.trigger == part and r.level == "MUST"
-                 and r.id != "x.auth-first")[:1]
+    rows = tuple(r.id for r in catalogue.rows() if r.part == part and r.level == "MUST"
+                 and r.id != _auth_first())[:1]
     if part == "key":
         return on_face(world, label, key=f"{NEAR_KEY}{rule}", rows=rows)
     if part == "content_type":
@@ -195,6 +195,11 @@ def near_miss_cases() -> list[tuple[str, str]]:
     return [(part, rule) for part in catalogue.REQUEST_PARTS for rule in catalogue.near_miss_rules(part)]
 
 
+def _auth_first() -> str:
+    """The row of a wrong key on a request that has other faults too (x.auth-first)."""
+    return catalogue.provoked_by("key", "wrong-with-other-faults")
+
+
 def wrong_key_shapes(world: World) -> list[Probe]:
     """Every request shape the suite sends otherwise (each row probe, no body, an empty body), with a wrong key.
 
@@ -206,18 +211,18 @@ def wrong_key_shapes(world: World) -> list[Probe]:
     for row_id, index, data in explicit_cases():
         # Every probe of the rows about the media type and the body (each media type, each body
         # that is not JSON, each size); the first probe of the others (each path fault, a valid body).
-        if "key" in data or "force" in data or (index > 0 and catalogue.row(row_id).trigger not in BODY_PARTS):
+        if "key" in data or "force" in data or (index > 0 and catalogue.row(row_id).part not in BODY_PARTS):
             continue
         probe = from_row_data(catalogue.row(row_id), index, data, world)
         if probe is None:
             continue
-        shape = replace(probe, key="wrong", rows=("x.auth-first",),
+        shape = replace(probe, key="wrong", rows=(_auth_first(),),
                         label=f"wrong key on the shape of {probe.label}")
         if (shape.path, shape.content_type, shape.body) not in seen:
             seen.add((shape.path, shape.content_type, shape.body))
             shapes.append(shape)
     for body, what in ((None, "no body"), (b"", "an empty body")):
-        shapes.append(on_face(world, f"wrong key, {what}", key="wrong", body=body, rows=("x.auth-first",)))
+        shapes.append(on_face(world, f"wrong key, {what}", key="wrong", body=body, rows=(_auth_first(),)))
     return shapes
 
 

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from . import catalogue
 from .client import FACE_BASE, FaceClient, Inconclusive, face_path, segment
 from .evidence import Exchange
 from .settings import SAMPLE_FACE_URL, Settings
@@ -143,11 +144,11 @@ class Supporting:
 
     def train(self, group: str) -> Exchange:
         """Train: POST, 202 expected; the exchange is returned for the caller to decide."""
-        return self.send("POST", face_path(group, tail="/train"), tag="409.training")
+        return self.send("POST", face_path(group, tail="/train"), tag=catalogue.state_row("training"))
 
     def training_status(self, group: str) -> str | None:
         """Training Status: the status string, or None when it cannot be read."""
-        exchange = self.send("GET", face_path(group, tail="/training"), tag="409.training")
+        exchange = self.send("GET", face_path(group, tail="/training"), tag=catalogue.state_row("training"))
         data = exchange.answer.json() if exchange.answer and exchange.status == 200 else None
         return data.get("status") if isinstance(data, dict) else None
 

@@ -1,8 +1,9 @@
-"""The runner: sends probes, judges them with the oracle, checks side effects, feeds the ledger.
+"""The runner: sends probes and the read-backs they need, and returns everything they showed.
 
 One Runner per run, shared by every test through a session fixture. Tests describe what to
-send; the runner does the sending, the reading back and the bookkeeping, so that the same
-judgement applies to explicit, generated and live-only cases alike.
+send; the runner does the sending, the reading back and the bookkeeping. It judges nothing
+itself: every verdict comes from `oracle` (the PATCH answer) or `checks` (side effects and the
+403, 409 and 429 answers met on the way), pure functions of what was sent and what came back.
 """
 
 from __future__ import annotations
@@ -10,9 +11,10 @@ from __future__ import annotations
 import random
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
-from . import catalogue, oracle
+from . import catalogue, checks, oracle
+from .checks import Pending
 from .client import FaceClient, Inconclusive, ends_the_run
 from .evidence import Exchange
 from .ledger import Ledger
@@ -32,16 +34,17 @@ RECOVERY_TRIES = 3
 RECOVERY_PAUSE_S = 0.5
 #: Requests of a --budget kept for the live-only rows (parallel writes, training, the updates after).
 LIVE_ROWS_RESERVE = 20
+@dataclass(frozen=True)
+class Seen:
+    """What one probe showed: its own (last) PATCH exchange, and every finding it led to."""
 
-
-@dataclass
-class Pending:
-    """An error answer whose face must be shown unchanged (x.no-change-on-error)."""
-
-    face: FaceRef
     exchange: Exchange
-    sent: object
-    may_write: bool = False  # an update with no answer: it may have written its value, or not
+    findings: list[Finding]
+
+
+#: The rows whose answers a request can meet on the way, judged on their shape when met.
+RATE_LIMIT = catalogue.state_row("rate-limit")
+QUOTA = catalogue.state_row("quota")
 
 
 @dataclass
@@ -63,7 +66,7 @@ class Runner:
         self.client = FaceClient(
             self.target.client, self.settings.effective_key,
             pacer=make_pacer(self.settings.max_rps, self.settings.max_rpm),
-            timeout=self.settings.timeout, observer=self._observe_status, run_deadline=self.settings.run_deadline,
+            timeout=self.settings.timeout, run_deadline=self.settings.run_deadline,
         )
         self.calls = Supporting(self.client)
         # Mock runs repeat exactly by default; live runs get fresh group names unless seeded.
@@ -88,6 +91,7 @@ class Runner:
             except Exception as exc:  # noqa: BLE001 - teardown must go on whatever the server does
                 problems.append(f"final read-back failed: {exc}")
         problems += self.provisioner.teardown()
+        self.ledger.extend(self.met_on_the_way())  # a 403 that ended the run, 429s of the teardown
         if self.calls.retries:
             self.ledger.observe("info.supporting-call-retries", None,
                                 f"{len(self.calls.retries)} supporting call(s) retried after a connection fault: "
@@ -120,8 +124,8 @@ class Runner:
     # -- probes --------------------------------------------------------------------------------
 
     @property
-    def deferred(self) -> bool:
-        """Smoke runs batch the read-backs of error answers into one Get Face."""
+    def smoke(self) -> bool:
+        """The smoke profile: no normal update after each error row or after the parallel writes."""
         return self.settings.profile == "smoke"
 
     def probe_on_face(self, label: str, **kw: object) -> Probe:
@@ -129,32 +133,29 @@ class Runner:
         assert self.world is not None
         return on_face(self.world, label, **kw)  # type: ignore[arg-type]
 
-    def run(self, probe: Probe, *, training: bool = False, record: bool = True, batch: bool = False
-            ) -> list[Finding]:
-        """Send one PATCH probe, judge it, check its side effects; returns its findings.
+    def run(self, probe: Probe, *, training: bool = False) -> list[Finding]:
+        """Send one PATCH probe and record and return everything it showed (see `observe`)."""
+        findings = self.observe(probe, training=training).findings
+        self.ledger.extend(findings)
+        return findings
 
-        `batch` leaves the read-back of an error answer for the next flush (each probe writes a
-        distinct marker, so one Get Face still names the request that changed the face).
+    def observe(self, probe: Probe, *, training: bool = False) -> Seen:
+        """Send one PATCH probe; the findings on its answer, its side effects and the answers met on the way.
+
+        Nothing is recorded: the caller decides (`run` records). The read-back of an error answer
+        waits for the next flush, which comes before the next write that should succeed (and in
+        x.no-change-on-error's own test): one Get Face for a run of error answers, and each probe
+        writes a distinct marker, so a changed face still names the request that changed it.
         """
         assert self.world is not None, "setup() first"
         expectation = oracle.expect(probe, self.world, training=training)
-        # A live endpoint is metered: its error answers are read back in batches, as smoke runs do.
-        # Mock runs (free) read back after each error answer, for per-request evidence.
-        deferred = self.deferred or batch or self.target.mode == "live"
-        if expectation.primary == "200.ok" or (expectation.face_id and not deferred):
-            self.flush()
-        exchange = self.send(probe, tag=probe.rows[0] if probe.rows else expectation.primary)
-        findings = oracle.judge(exchange, expectation, strict_messages=self.settings.strict_messages)
-        findings += self._side_effects(expectation, exchange, deferred)
-        if record:
-            self.ledger.extend(findings)
-        return findings
-
-    def collect(self, probe: Probe, *, batch: bool = False) -> list[Finding]:
-        """Run a probe; every finding recorded meanwhile (the 429s and 409s seen on the way too)."""
-        seen = len(self.ledger.findings)
-        self.run(probe, batch=batch)
-        return self.ledger.findings[seen:]
+        findings: list[Finding] = []
+        if expectation.primary == oracle.OK:
+            findings += self.flush(record=False)
+        exchange, conflicts = self.send(probe, tag=probe.rows[0] if probe.rows else expectation.primary)
+        findings += conflicts + oracle.judge(exchange, expectation, strict_messages=self.settings.strict_messages)
+        findings += self._side_effects(probe, expectation, exchange)
+        return Seen(exchange, findings + self.met_on_the_way())
 
     # -- state after state -----------------------------------------------------------------------
 
@@ -163,7 +164,7 @@ class Runner:
         assert self.world is not None
         expectation = oracle.expect(probe, self.world)
         row = catalogue.row(expectation.primary)
-        if self.deferred or not expectation.face_id or row.status is None or row.status < 400:
+        if self.smoke or not expectation.face_id or row.status is None or row.status < 400:
             return []
         if row.id in self.recovered:
             return []  # once per row: the first error answer of each row is followed by a normal update
@@ -172,43 +173,45 @@ class Runner:
 
     def recover(self, state_row: str, after: str) -> list[Finding]:
         """A normal update after a transient state: 200 and stored, or the state's row fails (stuck)."""
-        probe = self.probe_on_face(f"a normal update after {after}", rows=("200.ok",))
+        probe = self.probe_on_face(f"a normal update after {after}", rows=(oracle.OK,))
+        earlier: list[Finding] = []
         for attempt in range(RECOVERY_TRIES):
-            findings = self.run(probe, record=False)
-            exchange = next((f.exchange for f in findings if f.exchange is not None
-                             and f.exchange.request.method == "PATCH"), None)
-            stuck = exchange is not None and exchange.status != 200 and oracle.satisfies(exchange, state_row)
+            seen = self.observe(probe)
+            findings, exchange = seen.findings, seen.exchange
+            stuck = checks.stuck(state_row, exchange)
             if not stuck or attempt == RECOVERY_TRIES - 1:
                 break
-            # A state may take a moment to clear after it is over (a lock released late): not stuck yet.
+            # A state may take a moment to clear after it is over (a lock released late): not stuck
+            # yet, so that answer is no failure of 200.ok; what else it showed (its envelope, the
+            # read-backs, the 429s met) stands.
+            earlier += [f for f in findings if f.row != oracle.OK]
             time.sleep(RECOVERY_PAUSE_S * (attempt + 1))
-        if stuck and exchange is not None:
-            findings.append(Finding(state_row, "fail", f"stuck: after {after}, a normal update still got "
-                                    f"{exchange.describe_answer()} ({RECOVERY_TRIES} tries)", exchange))
+        findings = earlier + findings
+        if stuck:
+            findings.append(checks.stuck_finding(state_row, after, exchange, RECOVERY_TRIES))
         self.ledger.extend(findings)
         return findings
 
-    def send(self, probe: Probe, *, tag: str) -> Exchange:
-        """Send a probe, repeating it (briefly) after a 409 conflict, which is transient."""
+    def send(self, probe: Probe, *, tag: str) -> tuple[Exchange, list[Finding]]:
+        """Send a probe, repeating it (briefly) after a 409 conflict, which is transient.
+
+        Returns the last exchange and the findings on the conflicts met before it.
+        """
         if probe.force and self.target.forcer:
             self.target.forcer(probe.force)
+        met: list[Finding] = []
         for attempt in range(CONFLICT_RETRIES + 1):
             exchange = self.client.send("PATCH", probe.path, headers=probe.headers, body=probe.body,
                                         key=probe.key, tag=tag, forced_403=probe.force == "quota")
-            if not self._is_conflict(exchange) or probe.force == "concurrent" or attempt == CONFLICT_RETRIES:
-                return exchange
-            self.ledger.extend(self._shape_findings("409.concurrent", exchange))
+            if not checks.is_conflict(exchange) or probe.force == "concurrent" or attempt == CONFLICT_RETRIES:
+                return exchange, met
+            met += checks.shape(checks.CONFLICT, exchange, strict_messages=self.settings.strict_messages)
             time.sleep(0.2 * (attempt + 1))
-        return exchange
-
-    @staticmethod
-    def _is_conflict(exchange: Exchange) -> bool:
-        return exchange.status == 409 and exchange.answer is not None and \
-            exchange.answer.error_field("code") == "ConcurrentOperationConflict"
+        return exchange, met
 
     # -- side effects ----------------------------------------------------------------------------
 
-    def _side_effects(self, expectation: Expectation, exchange: Exchange, deferred: bool) -> list[Finding]:
+    def _side_effects(self, probe: Probe, expectation: Expectation, exchange: Exchange) -> list[Finding]:
         assert self.world is not None
         face = self.world.face_named(expectation.face_id) if expectation.face_id else None
         if face is None:
@@ -223,27 +226,22 @@ class Runner:
             return self._read_after_write(face, expectation, exchange)
         if 400 <= exchange.status < 500 and exchange.status != 429:
             with self._lock:
-                self.pending.append(Pending(face, exchange, expectation.user_data))
-            return [] if deferred else self.flush(record=False)
+                self.pending.append(Pending(face, exchange, expectation.user_data, probe=probe))
         return []
 
     def _read_after_write(self, face: FaceRef, expectation: Expectation, exchange: Exchange) -> list[Finding]:
         try:
             stored, got = self.calls.get_face(face)
         except SetupError as exc:
-            return [Finding("x.read-after-write", "error", f"could not read the face back: {exc}", exc.exchange)]
+            return [checks.read_back_failed(checks.READ_AFTER_WRITE, exc, exc.exchange)]
         self.world.remember(face, stored)  # type: ignore[union-attr]
         sent = expectation.user_data
         if not isinstance(sent, str):
             what = "no userData" if not expectation.has_user_data else f"userData {sent!r}"
-            self.ledger.observe(f"info.stored-after-{'missing' if sent is None else 'non-string'}", "200.ok",
+            self.ledger.observe(f"info.stored-after-{'missing' if sent is None else 'non-string'}", oracle.OK,
                                 f"after an update with {what}, Get Face shows userData {stored!r}",
                                 got.to_dict("info", "what the face holds afterwards"))
-            return []
-        if stored == sent or (sent == "" and stored is None):
-            return [Finding("x.read-after-write", "pass", "Get Face returned exactly the userData written", got)]
-        return [Finding("x.read-after-write", "fail",
-                        f"wrote {_show(sent)}, Get Face returned {_show(stored)}", got)]
+        return checks.read_after_write(sent, stored, got)
 
     def flush(self, *, record: bool = True) -> list[Finding]:
         """Read back every face with pending error answers; findings for x.no-change-on-error."""
@@ -263,41 +261,50 @@ class Runner:
         try:
             now, got = self.calls.get_face(face)
         except SetupError as exc:
-            return [Finding("x.no-change-on-error", "error", f"could not read the face back: {exc}", exc.exchange)]
-        if (now or None) == (before or None):
-            return [Finding("x.no-change-on-error", "pass", f"the face still holds {_show(before)}", p.exchange)
-                    for p in pending if not p.may_write]
-        self.world.remember(face, now)
-        errors = [p for p in pending if not p.may_write]
-        if any(p.may_write and p.sent == now for p in pending) or not errors:
-            return [Finding("x.no-change-on-error", "pass", "the face holds the value of an update that got no "
-                            "answer; the error answers changed nothing visible", p.exchange) for p in errors]
-        culprit = next((p for p in errors if p.sent == now), errors[-1])
-        pending = errors
-        who = "this request" if culprit.sent == now else f"one of {len(pending)} error answers (the last shown)"
-        return [Finding("x.no-change-on-error", "fail",
-                        f"after {culprit.exchange.describe_answer()} to {who}, the face's userData changed from "
-                        f"{_show(before)} to {_show(now)}", culprit.exchange)]
+            return [checks.read_back_failed(checks.NO_CHANGE, exc, exc.exchange)]
+        if (now or None) != (before or None):
+            self.world.remember(face, now)
+        if checks.needs_bisect(before, now, pending):
+            found = self._bisect(face, pending)
+            if found is not None:
+                return found
+        return checks.unchanged(before, now, pending)
 
-    # -- statuses the client sees on the way -----------------------------------------------------
+    def _bisect(self, face: FaceRef, pending: list[Pending]) -> list[Finding] | None:
+        """Replay a batch's error requests one at a time, each from a known value, until one changes the face.
 
-    def _observe_status(self, kind: str, exchange: Exchange) -> None:
-        if kind == "429":
-            self.ledger.extend(self._shape_findings("429.rate-limit", exchange))
-        elif kind == "403" and ends_the_run(exchange) and exchange.answer and \
-                exchange.answer.error_field("code") != "UnsupportedFeature":
-            self.ledger.extend(self._shape_findings("403.quota", exchange))
+        Only a broken server gets here (a batch changed the face to a value no request wrote), so
+        the extra requests are spent only to name the request that breaks the row. None when no
+        replay changes the face again (the server is not repeatable): the batch's finding stands.
+        """
+        assert self.world is not None
+        passed: list[Finding] = []
+        for index, p in enumerate(x for x in pending if not x.may_write and x.probe is not None):
+            try:
+                self.calls.update_face(face, f"bisect-{index}-{marker()}", tag="read-back")
+                base, _ = self.calls.get_face(face)
+                replayed, _ = self.send(p.probe, tag="read-back")  # type: ignore[arg-type]
+                now, got = self.calls.get_face(face)
+            except SetupError:
+                return None
+            self.world.remember(face, now)
+            if (now or None) != (base or None):
+                return passed + [checks.changed_alone(base, now, replayed)]
+            passed += checks.unchanged(base, now, [replace(p, exchange=replayed)])
+        return None
 
-    def _shape_findings(self, row_id: str, exchange: Exchange) -> list[Finding]:
-        """A 403, 409 or 429 seen on the way: its row and x.error-envelope, judged on its shape."""
-        faults = oracle.envelope_faults(exchange, row_id)
-        if self.settings.strict_messages and (fault := oracle.message_fault(exchange, row_id)):
-            faults.append(f"--strict-messages: {fault}")
-        if faults:
-            note = "; ".join(faults)
-            return [Finding(row_id, "fail", note, exchange), Finding("x.error-envelope", "fail", note, exchange)]
-        return [Finding(row_id, "pass", f"HTTP {exchange.status} in the documented shape", exchange),
-                Finding("x.error-envelope", "pass", "error envelope as documented", exchange)]
+    # -- answers the client met on the way -------------------------------------------------------
+
+    def met_on_the_way(self) -> list[Finding]:
+        """The 429s the client waited out and the quota 403s it met since last asked, judged on their shape."""
+        findings: list[Finding] = []
+        for exchange in self.client.take_met():
+            if exchange.status == 429:
+                findings += checks.shape(RATE_LIMIT, exchange, strict_messages=self.settings.strict_messages)
+            elif exchange.status == 403 and ends_the_run(exchange) and exchange.answer and \
+                    exchange.answer.error_field("code") != "UnsupportedFeature":
+                findings += checks.shape(QUOTA, exchange, strict_messages=self.settings.strict_messages)
+        return findings
 
     # -- live-only rows ------------------------------------------------------------------------
 
@@ -320,7 +327,7 @@ class Runner:
                 pass
             try:
                 results[i] = self.client.send("PATCH", probes[i].path, headers=probes[i].headers,
-                                              body=probes[i].body, tag="x.concurrent-writes")
+                                              body=probes[i].body, tag=checks.PARALLEL)
             except Inconclusive:
                 results[i] = None  # the client is halted; the main thread raises it below
 
@@ -331,64 +338,35 @@ class Runner:
             thread.join(self.settings.timeout * 3 + 10)
         if self.client.halted is not None:
             raise self.client.halted
-        findings = self._judge_parallel(values, results, before)
+        findings = self._judge_parallel(values, results, before) + self.met_on_the_way()
         self.ledger.extend(findings)
-        if self.deferred:
+        if self.smoke:
             # Smoke: the update during training comes next, and a conflict that never clears fails it.
             return findings
-        return findings + self.recover("409.concurrent", "the parallel updates")
+        return findings + self.recover(checks.CONFLICT, "the parallel updates")
 
     def _judge_parallel(self, values: list[str], results: list[Exchange | None], before: str | None
                         ) -> list[Finding]:
         assert self.world is not None
-        findings: list[Finding] = []
-        winners = []
-        for value, exchange in zip(values, results, strict=True):
-            if exchange is None:
-                findings.append(Finding("x.concurrent-writes", "error", "a parallel update did not finish"))
-                continue
-            findings += oracle._status_findings(exchange)
-            if exchange.status == 200:
-                winners.append(value)
-            elif self._is_conflict(exchange):
-                findings += self._shape_findings("409.concurrent", exchange)
-            elif exchange.status == 409:
-                findings.append(Finding("409.concurrent", "fail", f"a conflict answered {exchange.describe_answer()}, "
-                                        "not error.code 'ConcurrentOperationConflict'", exchange))
-                findings.append(Finding("x.concurrent-writes", "fail", f"a parallel update got "
-                                        f"{exchange.describe_answer()}", exchange))
-            else:
-                findings.append(Finding("x.concurrent-writes", "fail",
-                                        f"a parallel update got {exchange.describe_answer()}; only 200, 409 "
-                                        "ConcurrentOperationConflict or 429 conform", exchange))
+        findings = checks.parallel_answers(results, strict_messages=self.settings.strict_messages)
         try:
             stored, got = self.calls.get_face(self.world.face)
         except SetupError as exc:
-            return findings + [Finding("x.concurrent-writes", "error", f"could not read the face back: {exc}",
-                                       exc.exchange)]
+            return findings + [checks.read_back_failed(checks.PARALLEL, exc, exc.exchange)]
         self.world.remember(self.world.face, stored)
-        allowed = winners or [before]
-        if stored in allowed:
-            findings.append(Finding("x.concurrent-writes", "pass",
-                                    f"{len(winners)} of {len(values)} parallel updates got 200; the face holds one "
-                                    "of their values", got))
-        else:
-            findings.append(Finding("x.concurrent-writes", "fail",
-                                    f"after parallel updates of which {winners or 'none'} got 200, the face holds "
-                                    f"{_show(stored)}", got))
-        return findings
+        return findings + [checks.parallel_outcome(values, results, before, stored, got)]
 
     def training(self) -> list[Finding]:
         """Train the group, update while training runs: 409.training; then wait for the end."""
         assert self.world is not None
         group = self.world.face.group
         if self.settings.bring_your_own:
-            self.ledger.unreachable("409.training", "a bring-your-own run never trains the user's group")
+            self.ledger.unreachable(oracle.TRAINING, "a bring-your-own run never trains the user's group")
             return []
         self.flush()
         started = self.calls.train(group)
         if started.status != 202:
-            self.ledger.unreachable("409.training", f"Train answered {started.describe_answer()}, not 202")
+            self.ledger.unreachable(oracle.TRAINING, f"Train answered {started.describe_answer()}, not 202")
             return []
         finished = False
         try:
@@ -396,21 +374,21 @@ class Runner:
         finally:
             finished = self._wait_for_training(group)
         if not finished:
-            self.ledger.unreachable("409.training", "training was still running when the suite stopped waiting")
+            self.ledger.unreachable(oracle.TRAINING, "training was still running when the suite stopped waiting")
             return findings
-        return findings + self.recover("409.training", "training finished")
+        return findings + self.recover(oracle.TRAINING, "training finished")
 
     def _update_while_training(self, group: str) -> list[Finding]:
         if self.calls.training_status(group) != "running":
-            self.ledger.unreachable("409.training", "training had finished before an update could be sent")
+            self.ledger.unreachable(oracle.TRAINING, "training had finished before an update could be sent")
             return []
-        probe = self.probe_on_face("update while the group is training", rows=("409.training",))
-        findings = self.run(probe, training=True, record=False)
-        if any(f.row == "409.training" and f.verdict == "fail" for f in findings) and \
+        probe = self.probe_on_face("update while the group is training", rows=(oracle.TRAINING,))
+        findings = self.observe(probe, training=True).findings
+        if any(f.row == oracle.TRAINING and f.verdict == "fail" for f in findings) and \
                 self.calls.training_status(group) != "running":
             # Training ended between the status read and the update: nothing was shown either way.
-            findings = [f for f in findings if f.row != "409.training"]
-            self.ledger.unreachable("409.training", "training finished while the update was in flight")
+            findings = [f for f in findings if f.row != oracle.TRAINING]
+            self.ledger.unreachable(oracle.TRAINING, "training finished while the update was in flight")
         self.ledger.extend(findings)
         return findings
 
@@ -425,7 +403,3 @@ class Runner:
             pause = min(pause * 2, 2.0)
         return True
 
-
-def _show(value: object) -> str:
-    text = repr(value)
-    return text if len(text) <= 80 else f"{text[:60]}…({len(text)} chars)"

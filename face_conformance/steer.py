@@ -72,5 +72,5 @@ def probe_from_case(case: schemathesis.Case, world: World) -> Probe:
         body=_body(kwargs),
         content_type=headers.get("content-type"),
         key=key,
-        rows=("x.documented-status",),
+        rows=(catalogue.check_row("documented-status"),),
     )

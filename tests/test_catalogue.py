@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from face_conformance import catalogue
@@ -107,11 +109,78 @@ def test_documented_statuses_are_exactly_the_page_tables() -> None:
     assert {r.status for r in catalogue.rows() if r.status} == catalogue.DOCUMENTED_STATUSES
 
 
-def test_rows_for_status_groups_the_404_rows() -> None:
-    assert {r.id for r in catalogue.rows_for_status(404)} == {
+def test_the_404_rows_are_the_path_faults() -> None:
+    assert {r.id for r in catalogue.rows() if r.status == 404} == {
+        catalogue.provoked_by(part, fault) for part in ("personGroupId", "personId", "persistedFaceId")
+        for fault in ("malformed", "unknown")} == {
         "404.face-invalid", "404.face-missing", "404.group-invalid", "404.group-missing",
         "404.person-invalid", "404.person-missing"}
-    assert catalogue.rows_for_status(500) == ()
+
+
+# (form of the trigger, its value, the row it must name): the table as the page gives it.
+TRIGGERS = [
+    (("part", "key", "wrong"), "401.invalid-key"),
+    (("part", "key", "wrong-with-other-faults"), "x.auth-first"),
+    (("part", "personGroupId", "malformed"), "404.group-invalid"),
+    (("part", "personGroupId", "unknown"), "404.group-missing"),
+    (("part", "personId", "malformed"), "404.person-invalid"),
+    (("part", "personId", "unknown"), "404.person-missing"),
+    (("part", "persistedFaceId", "malformed"), "404.face-invalid"),
+    (("part", "persistedFaceId", "unknown"), "404.face-missing"),
+    (("part", "content_type", "not-json"), "415.media-type"),
+    (("part", "body", "not-a-json-object"), "400.bad-json"),
+    (("part", "body", "user-data-too-long"), "400.userdata-too-long"),
+    (("state", "quota"), "403.quota"),
+    (("state", "training"), "409.training"),
+    (("state", "concurrent"), "409.concurrent"),
+    (("state", "rate-limit"), "429.rate-limit"),
+    (("valid", "request"), "200.ok"),
+]
+
+
+@pytest.mark.parametrize(("key", "row_id"), TRIGGERS, ids=[r for _, r in TRIGGERS])
+def test_each_trigger_names_its_row(key: tuple[str, ...], row_id: str) -> None:
+    lookup = {"part": lambda k: catalogue.provoked_by(k[1], k[2]), "state": lambda k: catalogue.state_row(k[1]),
+              "valid": lambda k: catalogue.success_row()}[key[0]]
+    assert lookup(key) == row_id
+    assert catalogue.row(row_id).trigger.key == key
+
+
+def test_every_applicable_row_has_a_trigger_and_every_check_a_cross_row() -> None:
+    for row in catalogue.rows():
+        assert (row.trigger is None) == (row.level == "N/A"), row.id
+    assert {catalogue.check_row(c) for c in catalogue.CHECKS} | {"x.auth-first"} == {
+        r.id for r in catalogue.rows() if r.cross_cutting}
+
+
+@pytest.mark.parametrize(("trigger", "names"), [
+    ({"part": "body", "fault": "not-json"}, "fault 'not-json' of body"),
+    ({"part": "header", "fault": "wrong"}, "part 'header'"),
+    ({"part": "body", "fault": "not-a-json-object", "how": "x"}, "'how'"),
+    ({"state": "sleeping"}, "state 'sleeping'"),
+    ({"cheque": "error-envelope"}, "'cheque'"),
+    ("body", "must be a mapping"),
+])
+def test_a_wrong_trigger_is_an_error_naming_the_row_and_key(trigger: object, names: str) -> None:
+    meta = {"id": "400.bad-json", "level": "MUST", "trigger": trigger}
+    with pytest.raises(catalogue.CatalogueError) as caught:
+        catalogue.check_row_meta(meta)
+    assert "row 400.bad-json" in str(caught.value) and names in str(caught.value)
+
+
+def test_a_row_without_trigger_is_an_error_unless_not_applicable() -> None:
+    with pytest.raises(catalogue.CatalogueError, match="row 400.bad-json: no trigger"):
+        catalogue.check_row_meta({"id": "400.bad-json", "level": "MUST"})
+    catalogue.check_row_meta({"id": "400.name-too-long", "level": "N/A"})
+
+
+def test_two_rows_with_one_trigger_or_a_trigger_nobody_has_are_errors() -> None:
+    rows = list(catalogue.rows())
+    twin = replace(rows[0], id="200.twin")
+    with pytest.raises(catalogue.CatalogueError, match="already row"):
+        catalogue._check_triggers([*rows, twin])
+    with pytest.raises(catalogue.CatalogueError, match="no row has the trigger"):
+        catalogue._check_triggers([r for r in rows if r.id != "415.media-type"])
 
 
 def test_examples_carry_the_error_body_of_their_row() -> None:

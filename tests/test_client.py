@@ -53,13 +53,12 @@ class Recorder:
         return answer
 
 
-def make(handler: Handler, **kw: Any) -> tuple[FaceClient, list[float], list[tuple[str, Exchange]]]:
-    """A FaceClient over a mock transport, with a fake sleep and a recording observer."""
+def make(handler: Handler, **kw: Any) -> tuple[FaceClient, list[float], Any]:
+    """A FaceClient over a mock transport, with a fake sleep, and what it met on the way (429s, 403s)."""
     sleeps: list[float] = []
-    seen: list[tuple[str, Exchange]] = []
     http = httpx.Client(base_url="https://face.test", transport=httpx.MockTransport(handler))
-    client = FaceClient(http, SECRET, sleep=sleeps.append, observer=lambda kind, ex: seen.append((kind, ex)), **kw)
-    return client, sleeps, seen
+    client = FaceClient(http, SECRET, sleep=sleeps.append, **kw)
+    return client, sleeps, client.take_met
 
 
 # ---- 429: wait and repeat -----------------------------------------------------------------------------
@@ -71,7 +70,8 @@ def test_429_then_200_is_retried_and_observed() -> None:
     exchange = client.send("PATCH", PATH, body=b"{}")
     assert exchange.status == 200
     assert len(rec.requests) == 2 and len(sleeps) == 1
-    assert [kind for kind, _ in seen] == ["429"] and seen[0][1].status == 429
+    met = seen()
+    assert [e.status for e in met] == [429] and seen() == []  # taken once
 
 
 def test_wait_comes_from_retry_after_first() -> None:
@@ -109,7 +109,7 @@ def test_retries_stop_after_the_limit_and_return_the_last_429() -> None:
     exchange = client.send("PATCH", PATH)
     assert exchange.status == 429
     assert len(rec.requests) == MAX_429_RETRIES + 1 and len(sleeps) == MAX_429_RETRIES
-    assert len(seen) == MAX_429_RETRIES
+    assert len(seen()) == MAX_429_RETRIES
 
 
 def test_retry_delay_ignores_a_date_retry_after_and_reads_the_message() -> None:
@@ -136,7 +136,7 @@ def test_quota_and_access_403_raise_inconclusive(body: dict[str, Any], words: st
         client.send("PATCH", PATH)
     assert info.value.exchange is not None and info.value.exchange.status == 403
     assert body["error"]["message"] in str(info.value)
-    assert [kind for kind, _ in seen] == ["403"]
+    assert [e.status for e in seen()] == [403]
 
 
 @pytest.mark.parametrize("body", [QUOTA_STATUSCODE, QUOTA_CODE, UNSUPPORTED])

@@ -108,8 +108,8 @@ def test_closed_format_names_the_row_and_key() -> None:
 def test_every_row_of_the_document_is_in_the_closed_format() -> None:
     doc = catalogue.load_document()
     for row in catalogue.rows():
-        assert row.trigger is None or row.trigger in catalogue.REQUEST_PARTS
-    assert {r.trigger for r in catalogue.rows()} - {None} == set(catalogue.REQUEST_PARTS)
+        assert row.part is None or row.part in catalogue.REQUEST_PARTS
+    assert {r.part for r in catalogue.rows()} - {None} == set(catalogue.REQUEST_PARTS) == set(catalogue.FAULTS)
     assert set(doc["x-near-misses"]) == set(catalogue.REQUEST_PARTS)
 
 

@@ -492,3 +492,18 @@ def test_documented_probes_expect_their_row(row_id: str, index: int, data: dict[
         assert any(a.out_of_order for a in exp.allowed), "a lookup-order probe must have faults in a fixed order"
     else:
         assert exp.primary == DOCUMENTED_PROBE_PRIMARY[row_id]
+
+
+PART_ROWS = [r for r in catalogue.rows() if r.trigger is not None and r.trigger.form == "part"]
+
+
+@pytest.mark.parametrize("row", PART_ROWS, ids=[r.id for r in PART_ROWS])
+def test_every_request_trigger_is_read_by_the_oracle(row: catalogue.Row) -> None:
+    """Each row's declared trigger (part, fault) is what the oracle expects that row for, on the row's own probes."""
+    probes = [from_row_data(row, index, data, world()) for row_id, index, data in explicit_cases() if row_id == row.id]
+    expectations = [expect(p, world()) for p in probes if p is not None]
+    assert expectations and all(e.primary == row.id for e in expectations)
+    several = row.trigger.fault == "wrong-with-other-faults"
+    for e in expectations:
+        assert (len(e.faults) > 1) == several, (row.id, e.faults)
+        assert e.miss_verdict == "fail"  # one fault (or, for x.auth-first, a wrong key before others): MUST

@@ -90,7 +90,7 @@ def test_batched_read_backs_cost_one_get_face(runner: Runner) -> None:
     """Near misses batched: no read-back per error answer, one Get Face at the flush."""
     before = runner.client.sent
     for rule in ("trailing-comma", "block-comment", "single-quotes"):
-        runner.collect(near_miss(runner.world, "body", rule), batch=True)
+        runner.run(near_miss(runner.world, "body", rule))
     assert runner.client.sent - before == 3
     findings = runner.flush()
     assert runner.client.sent - before == 4
@@ -103,10 +103,61 @@ def test_a_batched_write_by_an_error_answer_is_pinned_on_its_request(tmp_path: P
     try:
         probes = [near_miss(run.world, "content_type", rule) for rule in ("drop-last", "add-one")]
         for probe in probes:
-            run.collect(probe, batch=True)
+            run.run(probe)
         failed = [f for f in run.flush() if f.verdict == "fail"]
         assert len(failed) == 1 and "to this request" in failed[0].note
         assert failed[0].exchange.request.header("Content-Type") == probes[-1].content_type
+    finally:
+        run.teardown()
+        run.target.close()
+
+
+class MangledOnBadMedia(ReferenceService):
+    """Broken: a 415 still writes, and not the value sent (so no marker names the request)."""
+
+    def check_media_type(self, request: httpx.Request) -> None:
+        try:
+            super().check_media_type(request)
+        except Exception:
+            path = request.url.path.split("/")
+            face = self.resolve_face(path[-5], path[-3], path[-1]).face
+            face.user_data = "mangled"
+            raise
+
+
+def test_a_change_no_marker_explains_is_bisected_to_its_request(tmp_path: Path) -> None:
+    """A batch of error answers changed the face to a value nobody wrote: replayed one at a time,
+    the one that changes it is named, with its replayed exchange as the evidence."""
+    settings = build_settings({"report_dir": str(tmp_path)}, environ={})
+    run = Runner(settings, mock_target(settings, MangledOnBadMedia(mock_reference(0).config)))
+    try:
+        run.setup()
+        errors = [run.probe_on_face("wrong key", key="wrong"),
+                  run.probe_on_face("not JSON media", content_type="text/plain"),
+                  run.probe_on_face("a body that is not JSON", body=b"not json")]
+        for probe in errors:
+            run.run(probe)
+        sent = run.client.sent
+        findings = run.flush()
+        failed = [f for f in findings if f.verdict == "fail"]
+        assert len(failed) == 1 and "replayed alone" in failed[0].note and "'mangled'" in failed[0].note
+        assert failed[0].exchange.request.header("Content-Type") == "text/plain"
+        assert [f.verdict for f in findings] == ["pass", "fail"]  # the wrong key's replay changed nothing
+        # one Get Face, then per replayed request: set a known value, read it, replay, read back
+        assert run.client.sent - sent == 1 + 2 * 4
+    finally:
+        run.teardown()
+        run.target.close()
+
+
+def test_a_change_a_marker_explains_costs_no_replay(tmp_path: Path) -> None:
+    run = _runner(tmp_path, "stores-before-media-check")
+    try:
+        for rule in ("drop-last", "add-one"):
+            run.run(near_miss(run.world, "content_type", rule))
+        sent = run.client.sent
+        assert [f.verdict for f in run.flush()] == ["fail"]
+        assert run.client.sent - sent == 1
     finally:
         run.teardown()
         run.target.close()
@@ -125,11 +176,11 @@ def test_a_lost_answer_is_reported_not_judged_and_not_blamed_on_errors(tmp_path:
     run = Runner(settings, mock_target(settings, DropsOneUpdate(mock_reference(0).config)))
     try:
         run.setup()
-        findings = run.run(run.probe_on_face("lost"), batch=True)
+        findings = run.run(run.probe_on_face("lost"))
         assert [(f.row, f.verdict) for f in findings] == [("200.ok", "not-observed")]
         assert "connection broke before any answer" in findings[0].note
         error = run.probe_on_face("an error answer", content_type="text/plain")
-        run.run(error, batch=True)
+        run.run(error)
         assert not _rows(run.flush(), "fail"), "the lost update's write must not be blamed on the 415"
     finally:
         run.teardown()

@@ -29,7 +29,7 @@ def test_documented_row(runner: Runner, row_id: str, index: int, data: dict) -> 
         pytest.skip(f"{row_id} cannot be provoked on a live endpoint; it is checked whenever it is seen")
     if not runner.spend_check(probe.rows):
         pytest.skip("request budget spent")
-    findings = runner.collect(probe)
+    findings = runner.run(probe)
     assert any(f.row == row_id for f in findings), f"the probe never reached {row_id}: {findings}"
     # State after state: after an error answer on the face, a normal update gets 200 again.
     assert_held(findings + runner.recover_after(probe))

@@ -8,10 +8,10 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from face_conformance import nearmiss, strategies
+from face_conformance import nearmiss, oracle, strategies
 from face_conformance.client import NEAR_KEY
 from face_conformance.failures import assert_held
-from face_conformance.oracle import user_data_size
+from face_conformance.oracle import Finding, user_data_size
 from face_conformance.probes import Probe, user_data_body
 from face_conformance.runner import Runner
 
@@ -24,8 +24,8 @@ def gen(runner: Runner, settings) -> Runner:
     return runner
 
 
-def _send(runner: Runner, label: str, rows: tuple[str, ...], **kw: object) -> None:
-    _run_probe(runner, runner.probe_on_face(label, rows=rows, **kw), batch="key" in kw or "content_type" in kw)
+def _send(runner: Runner, label: str, rows: tuple[str, ...], **kw: object) -> list[Finding]:
+    return _run_probe(runner, runner.probe_on_face(label, rows=rows, **kw))
 
 
 @pytest.mark.row("400.userdata-too-long")
@@ -38,21 +38,23 @@ def _send(runner: Runner, label: str, rows: tuple[str, ...], **kw: object) -> No
 def test_user_data_boundary(gen: Runner, value: str) -> None:
     """At most 1024 UTF-8 bytes MUST be accepted, over 1024 code points MUST be rejected; between, either."""
     size_bytes, points = user_data_size(value)
-    _send(gen, f"userData of {size_bytes} UTF-8 bytes / {points} code points", ("400.userdata-too-long", "200.ok"),
-          body=user_data_body(value))
-    _note_reading(gen, size_bytes, points)
+    findings = _send(gen, f"userData of {size_bytes} UTF-8 bytes / {points} code points",
+                     ("400.userdata-too-long", "200.ok"), body=user_data_body(value))
+    _note_reading(gen, size_bytes, points, findings)
 
 
-def _note_reading(runner: Runner, size_bytes: int, points: int) -> None:
-    """Report which reading of '1KB' the server follows (INFO), from the last in-between answer."""
-    last = runner.ledger.findings[-1] if runner.ledger.findings else None
-    if not (points <= 1024 < size_bytes) or last is None or last.exchange is None:
+def _note_reading(runner: Runner, size_bytes: int, points: int, findings: list[Finding]) -> None:
+    """Report which reading of '1KB' the server follows (INFO), from this in-between probe's own answer."""
+    # The answer's own finding is on one of the two rows (read-backs and conflicts are on others).
+    patch = next((f.exchange for f in findings if f.row in (oracle.TOO_LONG, oracle.OK)
+                  and f.exchange is not None and f.exchange.request.method == "PATCH"), None)
+    if not (points <= 1024 < size_bytes) or patch is None or patch.status not in (200, 400):
         return
-    status = last.exchange.status
+    status = patch.status
     reading = "characters (code points or UTF-16 units)" if status == 200 else "UTF-8 bytes"
-    runner.ledger.observe(f"info.userdata-reading-{'chars' if status == 200 else 'bytes'}", "400.userdata-too-long",
+    runner.ledger.observe(f"info.userdata-reading-{'chars' if status == 200 else 'bytes'}", oracle.TOO_LONG,
                           f"reads 1KB as {reading}: userData of {points} code points / {size_bytes} bytes got "
-                          f"HTTP {status}", last.exchange.to_dict("info", "boundary probe"))
+                          f"HTTP {status}", patch.to_dict("info", "boundary probe"))
 
 
 @pytest.mark.row("x.read-after-write")
@@ -85,7 +87,7 @@ def test_near_miss_ids(gen: Runner, near: tuple[str, str]) -> None:
     assert gen.world is not None
     known = frozenset({*gen.world.groups(), *gen.world.all_persons(), *(f.face.lower() for f in gen.world.faces)})
     probe = gen.probe_on_face(f"near miss of the {slot} ID ({rule})", rows=("404.group-missing",))
-    _run_probe(gen, strategies.apply_near_miss(probe, slot, rule, known), batch=True)
+    _run_probe(gen, strategies.apply_near_miss(probe, slot, rule, known))
 
 
 @pytest.mark.row("404.group-invalid")
@@ -166,7 +168,9 @@ def test_near_miss_media_types(gen: Runner, rule: str) -> None:
     _send(gen, f"Content-Type {media!r}", ("415.media-type",), content_type=media)
 
 
-def _run_probe(runner: Runner, probe: Probe, *, batch: bool = False) -> None:
+def _run_probe(runner: Runner, probe: Probe) -> list[Finding]:
     if not runner.spend_check(probe.rows):
-        return
-    assert_held(runner.collect(probe, batch=batch))
+        return []
+    findings = runner.run(probe)
+    assert_held(findings)
+    return findings

@@ -17,7 +17,7 @@ from schemathesis.checks import not_a_server_error
 from schemathesis.core.failures import FailureGroup
 from schemathesis.specs.openapi.checks import response_schema_conformance, status_code_conformance
 
-from face_conformance import catalogue
+from face_conformance import catalogue, oracle
 from face_conformance.evidence import Exchange
 from face_conformance.failures import assert_held
 from face_conformance.oracle import Finding
@@ -26,9 +26,9 @@ from face_conformance.steer import probe_from_case
 
 # Schemathesis's checks, and the row each one's failure breaks.
 CHECK_ROWS = {
-    not_a_server_error: "x.documented-status",
-    status_code_conformance: "x.documented-status",
-    response_schema_conformance: "x.error-envelope",
+    not_a_server_error: oracle.DOCUMENTED_STATUS,
+    status_code_conformance: oracle.DOCUMENTED_STATUS,
+    response_schema_conformance: oracle.ENVELOPE,
 }
 
 
@@ -56,7 +56,7 @@ def test_generated_case(runner: Runner, case: schemathesis.Case) -> None:
     if case.method.upper() != "PATCH" or not runner.budget_left():
         return  # other methods are Get Face or undocumented: the suite judges the PATCH only
     probe = probe_from_case(case, runner.world)
-    findings = runner.collect(probe)
+    findings = runner.run(probe)
     exchange = next((f.exchange for f in findings if f.exchange is not None and f.exchange.request.method == "PATCH"),
                     None)
     if exchange is not None and exchange.answer is not None:
@@ -76,7 +76,7 @@ def schemathesis_findings(case: schemathesis.Case, exchange: Exchange) -> list[F
     # httpx sets elapsed only on responses its client streamed; this one is rebuilt from evidence.
     response._elapsed = dt.timedelta(seconds=answer.elapsed_s)
     checks = [check for check, row in CHECK_ROWS.items()
-              if not (row == "x.error-envelope" and not 400 <= answer.status < 500)]
+              if not (row == oracle.ENVELOPE and not 400 <= answer.status < 500)]
     try:
         # One call for all checks (each call costs about half a millisecond of set-up); only when
         # something fails are they run one by one, to put each failure on its own row.

@@ -4,18 +4,19 @@ from __future__ import annotations
 
 import pytest
 
+from face_conformance import checks, oracle
 from face_conformance.failures import assert_held
 from face_conformance.runner import Runner
 
 # Rows every PATCH answer is judged against; the suite has sent many by the time this runs.
-JUDGED_ON_EVERY_ANSWER = ("x.error-envelope", "x.documented-status")
+JUDGED_ON_EVERY_ANSWER = (oracle.ENVELOPE, oracle.DOCUMENTED_STATUS)
 
 
 @pytest.mark.row("x.no-change-on-error")
 def test_no_change_on_error(runner: Runner) -> None:
     """After the error answers so far, every face they addressed still holds what it held."""
     runner.flush()
-    findings = [f for f in runner.ledger.findings if f.row == "x.no-change-on-error"]
+    findings = [f for f in runner.ledger.findings if f.row == checks.NO_CHANGE]
     assert findings, "no error answer addressed a real face, so x.no-change-on-error was never checked"
     assert_held(findings)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from face_conformance import checks, oracle
 from face_conformance.failures import assert_held
 from face_conformance.runner import Runner
 
@@ -14,19 +15,19 @@ PARALLEL_UPDATES = {"smoke": 3, "full": 4}
 @pytest.mark.row("x.concurrent-writes")
 def test_concurrent_writes(runner: Runner) -> None:
     """Parallel updates of one face: each gets 200, 409 ConcurrentOperationConflict or 429; one value wins."""
-    if not runner.spend_check(("x.concurrent-writes",), reserve=False):
+    if not runner.spend_check((checks.PARALLEL,), reserve=False):
         pytest.skip("request budget spent")
     findings = runner.concurrent_writes(PARALLEL_UPDATES[runner.settings.profile])
-    assert any(f.row == "x.concurrent-writes" for f in findings)
+    assert any(f.row == checks.PARALLEL for f in findings)
     assert_held(findings)
 
 
 @pytest.mark.row("409.training")
 def test_update_while_training(runner: Runner) -> None:
     """An update while the group trains gets 409 PersonGroupTrainingNotFinished."""
-    if not runner.spend_check(("409.training",), reserve=False):
+    if not runner.spend_check((oracle.TRAINING,), reserve=False):
         pytest.skip("request budget spent")
     findings = runner.training()
-    if not any(f.row == "409.training" for f in findings):
-        pytest.skip(runner.ledger.not_observed_why.get("409.training", "training was not observed"))
+    if not any(f.row == oracle.TRAINING for f in findings):
+        pytest.skip(runner.ledger.not_observed_why.get(oracle.TRAINING, "training was not observed"))
     assert_held(findings)
