@@ -170,7 +170,7 @@ def test_near_miss_media_types(gen: Runner, rule: str) -> None:
 
 def _run_probe(runner: Runner, probe: Probe) -> list[Finding]:
     if not runner.spend_check(probe.rows):
-        return []
+        pytest.skip("request budget spent")  # as every suite test does; the rows say why in the report
     findings = runner.run(probe)
     assert_held(findings)
     return findings
