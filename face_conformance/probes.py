@@ -47,10 +47,6 @@ class Probe:
             out["Content-Type"] = self.content_type
         return out
 
-    def with_body(self, user_data: Any) -> Probe:
-        """The same probe with a JSON body `{"userData": user_data}`."""
-        return replace(self, body=user_data_body(user_data))
-
 
 def user_data_body(user_data: Any) -> bytes:
     """A JSON body carrying this userData, non-ASCII kept as UTF-8 (as most clients send it)."""

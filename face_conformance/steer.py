@@ -16,7 +16,7 @@ import schemathesis
 from . import catalogue
 from .evidence import KEY_HEADER
 from .probes import Probe, json_bytes
-from .strategies import PATH_STRUCTURE
+from .strategies import safe_segment
 from .world import World, unknown_guid
 
 
@@ -27,7 +27,7 @@ def _pick(value: str, salt: str, n: int) -> int:
 
 def _safe(value: str, name: str) -> str:
     """A malformed value that keeps the path's structure; replaced by a documented one otherwise."""
-    if value and value not in (".", "..") and not (set(value) & PATH_STRUCTURE) and value.strip() == value:
+    if safe_segment(value) and value.strip() == value:
         return value
     options = catalogue.parameter(name)["x-malformed"]
     return options[_pick(value, name, len(options))]

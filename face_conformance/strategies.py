@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import uuid
 from typing import Any
 
 from hypothesis import strategies as st
@@ -117,7 +116,8 @@ def round_trip_text(*, max_size: int = 120) -> st.SearchStrategy[str]:
                      st.sampled_from(("", " ", "\t", "\n ")), core, st.sampled_from(("", " ", "\r\n", "\u3000")))
 
 
-def _safe_segment(value: str) -> bool:
+def safe_segment(value: str) -> bool:
+    """True when a value keeps the path's structure: not empty, not a dot segment, no '/', '?', '#' (PATH_STRUCTURE)."""
     return bool(value) and value not in (".", "..") and not (set(value) & PATH_STRUCTURE)
 
 
@@ -130,20 +130,20 @@ def malformed_group_ids() -> st.SearchStrategy[str]:
     punctuated = st.builds(lambda a, p, b: a + p + b, st.from_regex(r"[a-z0-9]{1,8}", fullmatch=True),
                            st.sampled_from("!$&'()*+,;=:@ .~é"), st.from_regex(r"[a-z0-9]{0,8}", fullmatch=True))
     generated = st.one_of(too_long, upper, punctuated).filter(
-        lambda v: _safe_segment(v) and not pattern.fullmatch(v))
+        lambda v: safe_segment(v) and not pattern.fullmatch(v))
     return st.one_of(documented, generated)
 
 
 def malformed_guids() -> st.SearchStrategy[str]:
     """IDs that are not canonical GUIDs: words, numbers, bad hex, wrong grouping, braces, encoded braces."""
     documented = st.sampled_from(catalogue.parameter("personId")["x-malformed"])
-    random_guid = st.uuids(version=4).map(str)
+    guids = st.uuids(version=4).map(str)
     variants = st.one_of(
-        random_guid.map(lambda g: "{" + g + "}"),
-        random_guid.map(lambda g: "%7B" + g + "%7D"),
-        random_guid.map(lambda g: g.replace("-", "")[:31]),
-        random_guid.map(lambda g: g[:-1] + "z"),
-        random_guid.map(lambda g: g + "0"),
+        guids.map(lambda g: "{" + g + "}"),
+        guids.map(lambda g: "%7B" + g + "%7D"),
+        guids.map(lambda g: g.replace("-", "")[:31]),
+        guids.map(lambda g: g[:-1] + "z"),
+        guids.map(lambda g: g + "0"),
         st.from_regex(r"[a-z]{1,12}", fullmatch=True),
         st.integers(0, 10**9).map(str),
     )
@@ -176,6 +176,3 @@ def media_types() -> st.SearchStrategy[str]:
     return st.sampled_from(SHOULD_ACCEPT_MEDIA_TYPES + MUST_REJECT_MEDIA_TYPES + EITHER_MEDIA_TYPES)
 
 
-def random_guid() -> str:
-    """A fresh GUID string."""
-    return str(uuid.uuid4())

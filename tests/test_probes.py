@@ -122,12 +122,11 @@ def test_markers_are_distinct() -> None:
     assert len({marker() for _ in range(50)}) == 50
 
 
-def test_probe_path_headers_and_with_body() -> None:
+def test_probe_path_and_headers() -> None:
     probe = on_face(FULL, "p", content_type=None, extra_headers=(("X-Test", "1"),))
     assert probe.path == f"/face/v1.0/persongroups/conformance-g1/persons/{PERSON}/persistedFaces/{FACE}"
     assert probe.headers == {"X-Test": "1"}
     assert Probe("p", "g", "p", "f").headers == {"Content-Type": "application/json"}
-    assert probe.with_body(7).body == b'{"userData": 7}'
 
 
 def test_user_data_body_keeps_non_ascii_as_utf8() -> None:

@@ -15,8 +15,9 @@ def test_reference_exports_exactly_these_names() -> None:
 
 def test_every_exported_name_exists_and_is_public_api() -> None:
     for name in reference.__all__:
-        assert getattr(reference, name) is not None, name
+        assert getattr(reference, name).__module__.startswith("face_conformance.reference"), name
     assert callable(reference.serve) and callable(reference.asgi_app)
+    assert isinstance(reference.ReferenceService, type) and isinstance(reference.BackgroundServer, type)
 
 
 def test_version_is_pinned_and_matches_the_installed_metadata() -> None:
