@@ -3,19 +3,13 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import yaml
+from servers import run_cli
 
 AZURE = Path(__file__).parents[1] / "baselines" / "azure-current.yaml"
 
-
-def run_cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    """`face-conformance ARGS` in a subprocess."""
-    return subprocess.run([sys.executable, "-m", "face_conformance", *args], cwd=cwd, capture_output=True,
-                          text=True, timeout=300, check=False)
 
 
 def rows(report_dir: Path) -> dict[str, dict]:

@@ -3,32 +3,24 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
+from servers import Run, run_cli
 
 from face_conformance import catalogue
 
 
-def run_cli(*args: str, cwd: Path, timeout: float = 180) -> subprocess.CompletedProcess[str]:
-    """`face-conformance ARGS` in a subprocess, as a user types it."""
-    return subprocess.run([sys.executable, "-m", "face_conformance", *args], cwd=cwd, capture_output=True,
-                          text=True, timeout=timeout, check=False)
-
-
 @pytest.fixture(scope="module")
-def default_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[subprocess.CompletedProcess[str], dict]:
+def default_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Run, dict]:
     """One default run (`face-conformance run`, no options) in an empty directory."""
     cwd = tmp_path_factory.mktemp("default-run")
-    proc = run_cli("run", cwd=cwd)
+    proc = run_cli("run", cwd=cwd, timeout=180)
     report = cwd / "reports" / "conformance.json"
     assert report.is_file(), proc.stdout + proc.stderr
     return proc, json.loads(report.read_text(encoding="utf-8"))
 
 
-def test_default_run_is_conformant(default_run: tuple[subprocess.CompletedProcess[str], dict]) -> None:
+def test_default_run_is_conformant(default_run: tuple[Run, dict]) -> None:
     """No options: mock mode on the embedded reference, exit 0, verdict conformant."""
     proc, result = default_run
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
@@ -37,13 +29,13 @@ def test_default_run_is_conformant(default_run: tuple[subprocess.CompletedProces
     assert "Traceback" not in proc.stdout + proc.stderr
 
 
-def test_every_row_exactly_once(default_run: tuple[subprocess.CompletedProcess[str], dict]) -> None:
+def test_every_row_exactly_once(default_run: tuple[Run, dict]) -> None:
     """conformance.json lists every catalogue row once, in catalogue order."""
     _, result = default_run
     assert [r["id"] for r in result["rows"]] == list(catalogue.row_ids())
 
 
-def test_every_row_passes_but_not_applicable(default_run: tuple[subprocess.CompletedProcess[str], dict]) -> None:
+def test_every_row_passes_but_not_applicable(default_run: tuple[Run, dict]) -> None:
     """On the reference, mock mode reaches every row: all pass except the N/A one."""
     _, result = default_run
     outcomes = {r["id"]: r["outcome"] for r in result["rows"]}
@@ -51,7 +43,7 @@ def test_every_row_passes_but_not_applicable(default_run: tuple[subprocess.Compl
     assert set(outcomes.values()) == {"pass"}, {k: v for k, v in outcomes.items() if v != "pass"}
 
 
-def test_terminal_shows_the_row_table(default_run: tuple[subprocess.CompletedProcess[str], dict]) -> None:
+def test_terminal_shows_the_row_table(default_run: tuple[Run, dict]) -> None:
     """The printed summary names every row and the verdict."""
     proc, _ = default_run
     for row_id in catalogue.row_ids():
@@ -59,7 +51,7 @@ def test_terminal_shows_the_row_table(default_run: tuple[subprocess.CompletedPro
     assert "verdict: conformant" in proc.stdout
 
 
-def test_reports_written(default_run: tuple[subprocess.CompletedProcess[str], dict]) -> None:
+def test_reports_written(default_run: tuple[Run, dict]) -> None:
     """All four reports are written next to conformance.json."""
     proc, result = default_run
     assert result["requests"] > 0 and result["duration_s"] > 0
