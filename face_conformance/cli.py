@@ -8,17 +8,12 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from . import catalogue
+from . import catalogue, options
 from .settings import ConfigError, UsageError, build_settings
 
 SUITE_DIR = Path(__file__).resolve().parent / "suite"
 EXIT_USAGE = 2
 EXIT_INCONCLUSIVE = 3
-# Options of `run` that pass straight through to the pytest plugin, and those that are flags.
-RUN_VALUE_OPTIONS = ("endpoint", "key", "report-dir", "profile", "max-rps", "max-rpm", "budget",
-                     "person-group-id", "person-id", "persisted-face-id", "face-url", "face-image", "seed",
-                     "baseline", "timeout", "run-deadline", "variant")
-RUN_FLAGS = ("strict-messages", "allow-insecure")
 
 
 class Parser(argparse.ArgumentParser):
@@ -33,11 +28,7 @@ def build_parser() -> Parser:
     parser = Parser(prog="face-conformance", description="Conformance suite for Azure Face 'Update Face'.")
     commands = parser.add_subparsers(dest="command", required=True, parser_class=Parser)
     run = commands.add_parser("run", help="run the suite (default target: the embedded reference)")
-    for name in RUN_VALUE_OPTIONS:
-        run.add_argument(f"--{name}")
-    for name in RUN_FLAGS:
-        run.add_argument(f"--{name}", action="store_true")
-    run.add_argument("--strict", action="store_true", help="SHOULD rows fail the run too")
+    options.add_options(run.add_argument, pytest_spelling=False)
     run.add_argument("--list", action="store_true", help="print the rows and exit")
     run.add_argument("-v", "--verbose", action="store_true", help="show pytest's own output")
     serve = commands.add_parser("serve", help="run the reference service on loopback")
@@ -72,10 +63,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _option_values(args: argparse.Namespace) -> dict[str, Any]:
-    values: dict[str, Any] = {n.replace("-", "_"): getattr(args, n.replace("-", "_")) for n in RUN_VALUE_OPTIONS}
-    values.update({n.replace("-", "_"): getattr(args, n.replace("-", "_")) for n in RUN_FLAGS})
-    values["strict"] = args.strict
-    return values
+    return options.values(lambda option: getattr(args, option.key))
 
 
 def pytest_args(args: argparse.Namespace) -> list[str]:
@@ -84,14 +72,7 @@ def pytest_args(args: argparse.Namespace) -> list[str]:
            "-p", "face_conformance.plugin", "-p", "no:cacheprovider"]
     quiet = ["-p", "no:terminal", "-p", "no:warnings", "-p", "no:unraisableexception"]
     out += ["-q", "-rN", "--tb=short", "--no-header"] if args.verbose else quiet
-    for name in RUN_VALUE_OPTIONS:
-        value = getattr(args, name.replace("-", "_"))
-        if value is not None:
-            out += [f"--{name}", str(value)]
-    out += [f"--{name}" for name in RUN_FLAGS if getattr(args, name.replace("-", "_"))]
-    if args.strict:
-        out.append("--conformance-strict")
-    return out
+    return out + options.pytest_command_line(args)
 
 
 def cmd_run(args: argparse.Namespace) -> int:

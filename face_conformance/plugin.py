@@ -11,11 +11,12 @@ import datetime as dt
 import os
 import signal
 import time
+from pathlib import Path
 from typing import Any
 
 import pytest
 
-from . import __version__, catalogue
+from . import __version__, catalogue, options
 from .client import Inconclusive
 from .ledger import EXIT, Ledger, verdict
 from .provisioning import SetupError
@@ -26,50 +27,27 @@ from .target import make_target
 SETTINGS_KEY = pytest.StashKey[Settings]()
 LEDGER_KEY = pytest.StashKey[Ledger]()
 RUNNER_KEY = pytest.StashKey[Runner]()
-RESULT_KEY = pytest.StashKey[dict]()
 STARTED_KEY = pytest.StashKey[tuple[float, str]]()
-
-OPTIONS: list[tuple[str, dict[str, Any]]] = [
-    ("--endpoint", {"help": "Face endpoint URL (env FACE_ENDPOINT); without it, the embedded reference (mock)"}),
-    ("--key", {"help": "subscription key (env FACE_KEY); never printed"}),
-    ("--report-dir", {"default": "reports", "help": "where reports are written (default: reports)"}),
-    ("--conformance-strict", {"action": "store_true", "help": "SHOULD rows fail the run too"}),
-    ("--strict-messages", {"action": "store_true", "help": "messages must match the page's English examples"}),
-    ("--profile", {"help": "smoke (few requests) or full (adds generated cases; default)"}),
-    ("--max-rps", {"help": "at most N requests in any one-second window"}),
-    ("--max-rpm", {"help": "at most N requests in any one-minute window (free tier: 20)"}),
-    ("--budget", {"help": "stop sending probes once N requests are spent"}),
-    ("--person-group-id", {"help": "bring-your-own: the face's person group"}),
-    ("--person-id", {"help": "bring-your-own: the face's person"}),
-    ("--persisted-face-id", {"help": "bring-your-own: the face (its userData is restored at the end)"}),
-    ("--face-url", {"help": "image URL for Add Face (default: a Face quickstart sample)"}),
-    ("--face-image", {"help": "image file for Add Face"}),
-    ("--seed", {"help": "seed for generated cases (same seed, same requests)"}),
-    ("--baseline", {"help": "YAML file of accepted deviations"}),
-    ("--timeout", {"help": "seconds to wait for any answer (default 30)"}),
-    ("--run-deadline", {"help": "seconds after which the run stops sending probes and reports (default 3600)"}),
-    ("--allow-insecure", {"action": "store_true", "help": "allow plain http to a non-loopback endpoint"}),
-    ("--variant", {"help": "mock mode: test a zoo variant of the reference instead (self-tests)"}),
-]
+# The Hypothesis profile and forced seed a suite session replaced, put back at unconfigure.
+PROFILE_KEY = pytest.StashKey[tuple[str, int | None]]()
+SUITE_INI = Path(__file__).resolve().parent / "suite" / "suite.ini"
+SUITE_PACKAGE = "face_conformance.suite"
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
-    """The suite's options, in one group."""
+    """The suite's options, in one group (the table is `face_conformance.options`)."""
     group = parser.getgroup("face-conformance", "Azure Face Update Face conformance")
-    for name, kwargs in OPTIONS:
-        group.addoption(name, dest="fc_" + name.lstrip("-").replace("-", "_"), **kwargs)
+    options.add_options(group.addoption, pytest_spelling=True)
 
 
 def settings_from_config(config: pytest.Config) -> Settings:
     """Validated settings from pytest's options and the environment."""
-    raw = {name.lstrip("-").replace("-", "_"): config.getoption("fc_" + name.lstrip("-").replace("-", "_"))
-           for name, _ in OPTIONS}
-    raw["strict"] = raw.pop("conformance_strict")
-    return build_settings(raw)
+    return build_settings(options.values(lambda option: config.getoption(option.pytest_dest)))
 
 
 def pytest_configure(config: pytest.Config) -> None:
     """Validate settings, set the row marker, the Hypothesis profile, and SIGTERM handling."""
+    # Declared here only: the suite's runs and the project's own tests both load this plugin.
     config.addinivalue_line("markers", "row(id): the conformance row a test exercises")
     try:
         settings = settings_from_config(config)
@@ -78,14 +56,62 @@ def pytest_configure(config: pytest.Config) -> None:
     config.stash[SETTINGS_KEY] = settings
     config.stash[LEDGER_KEY] = Ledger()
     config.stash[STARTED_KEY] = (time.monotonic(), dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"))
-    _hypothesis_profile(settings)
+    if is_suite_session(config):
+        config.stash[PROFILE_KEY] = _hypothesis_profile(settings)
     _terminate_as_interrupt()
 
 
-def _hypothesis_profile(settings: Settings) -> None:
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """Put back the Hypothesis profile and seed the suite replaced, for an in-process caller."""
+    previous = config.stash.get(PROFILE_KEY, None)
+    if previous is not None:
+        from hypothesis import core
+        from hypothesis import settings as hsettings
+
+        hsettings.load_profile(previous[0])
+        core.global_force_seed = previous[1]
+
+
+def pytest_report_header(config: pytest.Config) -> list[str]:
+    """Where the run points and how: target, mode, profile and seed (never the key)."""
+    settings = config.stash.get(SETTINGS_KEY, None)
+    if settings is None:
+        return []
+    target = settings.endpoint or "embedded reference"
+    if settings.variant:
+        target += f" (zoo variant {settings.variant})"
+    seed = "none" if settings.seed is None else str(settings.seed)
+    return [f"face-conformance {__version__}: target {target}, mode {settings.mode}, profile {settings.profile}, "
+            f"seed {seed}"]
+
+
+def is_suite_session(config: pytest.Config) -> bool:
+    """True when this session runs the shipped suite, not the project's own tests.
+
+    The suite's Hypothesis profile silences every health check, which suits probing a server
+    but would hide real problems in the self-tests' strategies. `face-conformance run` (and the
+    benchmarks) pass the suite's own ini file; a plain `pytest` run names the suite's directory,
+    its files, or (with --pyargs) its package.
+    """
+    if config.inipath is not None and Path(config.inipath).resolve() == SUITE_INI:
+        return True
+    pyargs = bool(config.getoption("pyargs", False))
+    for arg in config.args:
+        target = str(arg).split("::", 1)[0]
+        if pyargs and (target == SUITE_PACKAGE or target.startswith(SUITE_PACKAGE + ".")):
+            return True
+        path = (config.invocation_params.dir / target).resolve()
+        if path == SUITE_INI.parent or SUITE_INI.parent in path.parents:
+            return True
+    return False
+
+
+def _hypothesis_profile(settings: Settings) -> tuple[str, int | None]:
+    """Load the suite's profile; returns the profile name and forced seed it replaced."""
     from hypothesis import HealthCheck, core
     from hypothesis import settings as hsettings
 
+    previous = (hsettings.get_current_profile_name(), core.global_force_seed)
     live = settings.mode == "live"
     hsettings.register_profile(
         "face-conformance",
@@ -93,12 +119,14 @@ def _hypothesis_profile(settings: Settings) -> None:
         deadline=None,
         database=None if (settings.seed is not None or os.environ.get("CI")) else hsettings.default.database,
         derandomize=settings.seed is None and bool(os.environ.get("CI")),
+        # The suite probes a server: slow answers and filtered examples are the server's business.
         suppress_health_check=list(HealthCheck),
         print_blob=False,
     )
     hsettings.load_profile("face-conformance")
     if settings.seed is not None:
         core.global_force_seed = settings.seed
+    return previous
 
 
 def _terminate_as_interrupt() -> None:
@@ -202,7 +230,6 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> Any:
     if run is None:
         return result
     report = build_result(config, run, interrupted=exitstatus == pytest.ExitCode.INTERRUPTED)
-    config.stash[RESULT_KEY] = report
     from .reporting import write_reports
 
     write_reports(report, config.stash[SETTINGS_KEY].report_dir)

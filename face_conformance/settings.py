@@ -106,10 +106,8 @@ def _endpoint(raw: str | None, allow_insecure: bool) -> str | None:
             f"--endpoint {parts.scheme}://{parts.hostname} is plain http to a non-loopback host: the key would "
             "cross the network in clear text; use https or pass --allow-insecure"
         )
-    path = parts.path.rstrip("/")
-    for suffix in ("/face/v1.0", "/face/v1.0/"):
-        if path.endswith(suffix.rstrip("/")):
-            path = path[: -len(suffix.rstrip("/"))]
+    # The client adds /face/v1.0 itself, so a pasted "…/face/v1.0/" is the same endpoint.
+    path = parts.path.rstrip("/").removesuffix("/face/v1.0")
     return f"{parts.scheme}://{parts.netloc}{path}"
 
 
@@ -131,7 +129,7 @@ def build_settings(options: dict[str, object], environ: dict[str, str] | None = 
     key = _str(get("key")) or env.get("FACE_KEY") or None
     if endpoint and not key:
         raise ConfigError("--key (or FACE_KEY) is required with --endpoint")
-    profile = _str(get("profile")) or ("full" if not endpoint else "full")
+    profile = _str(get("profile")) or "full"
     if profile not in PROFILES:
         raise ConfigError(f"--profile must be one of {', '.join(PROFILES)} (got {profile!r})")
     byo = [_str(get(n)) for n in ("person_group_id", "person_id", "persisted_face_id")]

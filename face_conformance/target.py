@@ -31,7 +31,6 @@ class Target:
     base_url: str
     mode: str
     forcer: Callable[[str], None] | None = None
-    service: ReferenceService | None = None
 
     @property
     def label(self) -> str:
@@ -77,7 +76,7 @@ def mock_target(settings: Settings, service: ReferenceService | None = None) -> 
         transport=httpx.MockTransport(router.handler),
         timeout=_timeout(settings),
     )
-    return Target(client=client, base_url=MOCK_BASE_URL, mode="mock", forcer=service.force, service=service)
+    return Target(client=client, base_url=MOCK_BASE_URL, mode="mock", forcer=service.force)
 
 
 def live_target(settings: Settings, transport: httpx.BaseTransport | None = None) -> Target:

@@ -46,6 +46,8 @@ CASES: dict[str, tuple[list[str], str]] = {
     "baseline-unknown-row": (["run", "--baseline", "{entry}"], "no-such-row"),
     "timeout-zero": (["run", "--timeout", "0"], "--timeout"),
     "budget-not-a-number": (["run", "--budget", "many"], "--budget"),
+    "max-rps-negative": (["run", "--max-rps", "-1"], "--max-rps"),
+    "strict-takes-no-value": (["run", "--strict=yes"], "--strict"),
     "unknown-option": (["run", "--bogus"], "--bogus"),
     "unknown-command": (["frobnicate"], "frobnicate"),
     "cleanup-without-endpoint": (["cleanup"], "--endpoint"),

@@ -35,6 +35,10 @@ def test_defaults_without_options_or_environment() -> None:
     assert s.face_source == SAMPLE_FACE_URL and not s.bring_your_own
 
 
+def test_profile_defaults_to_full_in_either_mode() -> None:
+    assert build_settings({}, {}).profile == build_settings(dict(LIVE), {}).profile == "full"
+
+
 def test_process_environment_is_read_when_none_is_given(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("FACE_ENDPOINT", "https://proc.example")
     monkeypatch.setenv("FACE_KEY", "proc-key")
