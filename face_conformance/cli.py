@@ -69,7 +69,7 @@ def _option_values(args: argparse.Namespace) -> dict[str, Any]:
 def pytest_args(args: argparse.Namespace) -> list[str]:
     """The pytest command line for a run: the shipped suite, its own ini, the plugin, the options."""
     out = [str(SUITE_DIR), "-c", str(SUITE_DIR / "suite.ini"), "--rootdir", str(SUITE_DIR),
-           "-p", "face_conformance.plugin", "-p", "no:cacheprovider"]
+           "-p", "face_conformance.plugin", "-p", "no:cacheprovider", "--assert=plain"]
     quiet = ["-p", "no:terminal", "-p", "no:warnings", "-p", "no:unraisableexception"]
     out += ["-q", "-rN", "--tb=short", "--no-header"] if args.verbose else quiet
     return out + options.pytest_command_line(args)

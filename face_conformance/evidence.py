@@ -7,15 +7,50 @@ import shlex
 from dataclasses import dataclass, field
 from typing import Any
 
-KEY_HEADER = "Ocp-Apim-Subscription-Key"
-REDACTED = "***"
-BODY_EXCERPT_CHARS = 2000
-# Headers whose values may carry credentials, whatever the server or a proxy calls them.
-SECRET_HEADERS = frozenset({KEY_HEADER.lower(), "authorization", "proxy-authorization", "cookie", "set-cookie"})
+# Redaction lives in `redaction`; these names are re-exported because the client, the steering
+# code and the tests import them from here.
+from .redaction import (
+    BODY_EXCERPT_CHARS,
+    KEY_HEADER,
+    REDACTED,
+    SECRET_HEADERS,
+    excerpt,
+    hide_secrets,
+    redact_headers,
+    register_secret,
+)
+
+__all__ = [
+    "BODY_EXCERPT_CHARS",
+    "KEY_HEADER",
+    "REDACTED",
+    "SECRET_HEADERS",
+    "Answer",
+    "Exchange",
+    "SentRequest",
+    "curl_line",
+    "hide_secrets",
+    "redact_headers",
+    "register_secret",
+    "scrub",
+]
+
+
+class _Headers:
+    """Case-insensitive header lookup, shared by what was sent and what came back."""
+
+    headers: tuple[tuple[str, str], ...]
+
+    def header(self, name: str) -> str | None:
+        """The value of a header (case-insensitive), or None."""
+        for key, value in self.headers:
+            if key.lower() == name.lower():
+                return value
+        return None
 
 
 @dataclass(frozen=True)
-class SentRequest:
+class SentRequest(_Headers):
     """A request as the suite sent it; the key is never stored, only whether it was valid."""
 
     method: str
@@ -23,16 +58,9 @@ class SentRequest:
     headers: tuple[tuple[str, str], ...]
     body: bytes = b""
 
-    def header(self, name: str) -> str | None:
-        """The value of a header (case-insensitive), or None."""
-        for key, value in self.headers:
-            if key.lower() == name.lower():
-                return value
-        return None
-
 
 @dataclass(frozen=True)
-class Answer:
+class Answer(_Headers):
     """A response as it came back: status, headers and at most a bounded prefix of the body."""
 
     status: int
@@ -40,13 +68,6 @@ class Answer:
     body: bytes
     truncated: bool = False
     elapsed_s: float = 0.0
-
-    def header(self, name: str) -> str | None:
-        """The value of a header (case-insensitive), or None."""
-        for key, value in self.headers:
-            if key.lower() == name.lower():
-                return value
-        return None
 
     def json(self) -> Any:
         """The body parsed as JSON, or None when it is not JSON (never raises)."""
@@ -88,7 +109,7 @@ class Exchange:
         if code is not None:
             text += f" code {hide_secrets(repr(code))}"
         elif self.answer.body:
-            text += f" body {excerpt(self.answer.body, 120)!r}"
+            text += f" body {excerpt(self.answer.body, 120).marked()!r}"
         else:
             text += " with an empty body"
         return text
@@ -106,48 +127,17 @@ class Exchange:
                 "method": self.request.method,
                 "url": self.request.url,
                 "headers": redact_headers(self.request.headers),
-                "body": excerpt(self.request.body),
+                "body": excerpt(self.request.body).marked(),
             },
             "response": None if self.answer is None else {
                 "status": self.answer.status,
                 "headers": redact_headers(self.answer.headers),
-                "body": excerpt(self.answer.body),
+                "body": excerpt(self.answer.body).marked(),
                 "truncated": self.answer.truncated or len(self.answer.body) > BODY_EXCERPT_CHARS,
             },
             "error": self.error,
             "curl": self.curl(),
         }
-
-
-def redact_headers(headers: tuple[tuple[str, str], ...] | list[tuple[str, str]]) -> dict[str, str]:
-    """Headers as a dict with every credential-bearing value replaced by ***."""
-    return {k: (REDACTED if k.lower() in SECRET_HEADERS else hide_secrets(v)) for k, v in headers}
-
-
-_SECRETS: set[str] = set()
-
-
-def register_secret(secret: str | None) -> None:
-    """Never render this value: every excerpt, header and message shows *** in its place."""
-    if secret and len(secret) >= 3:  # shorter is no secret, and masking it would garble every text
-        _SECRETS.add(secret)
-
-
-def hide_secrets(text: str) -> str:
-    """Text with every registered secret replaced by ***."""
-    # Longest first: a near-miss key (a prefix of the real one) must not eat the real key's start
-    # and leave its tail showing.
-    for secret in sorted(_SECRETS, key=len, reverse=True):
-        text = text.replace(secret, REDACTED)
-    return text
-
-
-def excerpt(body: bytes, limit: int = BODY_EXCERPT_CHARS) -> str:
-    """A body as text (secrets hidden), cut to `limit` characters with a marker saying how much was cut."""
-    text = hide_secrets(body.decode("utf-8", errors="replace"))
-    if len(text) <= limit:
-        return text
-    return f"{text[:limit]}… [{len(text) - limit} more characters cut]"
 
 
 def curl_line(request: SentRequest) -> str:
@@ -158,12 +148,9 @@ def curl_line(request: SentRequest) -> str:
             continue
         parts += ["-H", shlex.quote(f"{key}: {value}")]
     if request.body:
-        parts += ["--data-binary", shlex.quote(excerpt(request.body, 4096))]
+        parts += ["--data-binary", shlex.quote(excerpt(request.body, 4096).marked())]
     return " ".join(parts)
 
 
-def scrub(text: str, secret: str | None) -> str:
-    """Text with the secret (and every registered one) replaced by *** (exception messages, logs)."""
-    if secret:
-        text = text.replace(secret, REDACTED)
-    return hide_secrets(text)
+# The client's name for hiding its own key (and every registered secret) in a text.
+scrub = hide_secrets

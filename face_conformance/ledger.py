@@ -8,10 +8,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from . import catalogue
+from .failures import evidence_record
 from .oracle import Finding
+from .outcomes import Outcome, severity
 
 # How many exchanges a row keeps per verdict: enough to show, few enough to read.
-EVIDENCE_KEPT = {"fail": 5, "error": 3, "warn": 3, "info": 3, "pass": 2, "not-observed": 2}
+EVIDENCE_KEPT: dict[str, int] = {Outcome.FAIL: 5, Outcome.ERROR: 3, Outcome.WARN: 3, Outcome.INFO: 3,
+                                 Outcome.PASS: 2, Outcome.NOT_OBSERVED: 2}
 EXIT = {"conformant": 0, "non-conformant": 1, "inconclusive": 3}
 NOT_OBSERVED_WHY = {
     "when-seen": "not seen in this run: the server never answered so (it cannot be provoked at will)",
@@ -52,10 +55,9 @@ class Ledger:
             self.first_note.setdefault((finding.row, finding.verdict), finding.note)
             kept = [e for e in self.evidence[finding.row] if e["verdict"] == finding.verdict]
             if finding.exchange is not None and len(kept) < EVIDENCE_KEPT.get(finding.verdict, 2):
-                self.evidence[finding.row].append(finding.exchange.to_dict(finding.verdict, finding.note))
-            elif finding.exchange is None and not kept and finding.verdict != "pass":
-                self.evidence[finding.row].append({"verdict": finding.verdict, "note": finding.note,
-                                                   "request": None, "response": None, "error": None, "curl": ""})
+                self.evidence[finding.row].append(evidence_record(finding))
+            elif finding.exchange is None and not kept and finding.verdict != Outcome.PASS:
+                self.evidence[finding.row].append(evidence_record(finding))
 
     def extend(self, findings: list[Finding]) -> None:
         """Record several findings."""
@@ -84,21 +86,17 @@ class Ledger:
     def outcome(self, row: catalogue.Row) -> tuple[str, str]:
         """(outcome, summary) of one row."""
         if row.level == "N/A":
-            return "not-applicable", row.reason or "not applicable to this operation"
+            return Outcome.NOT_APPLICABLE.value, row.reason or "not applicable to this operation"
         counts = self.counts.get(row.id, Counter())
-        for verdict, outcome in (("fail", "fail"), ("error", "error"), ("warn", "warn")):
+        # The first of these verdicts that was seen decides the row (a SHOULD row's fail is a warning).
+        for verdict in (Outcome.FAIL, Outcome.ERROR, Outcome.WARN, Outcome.PASS, Outcome.INFO):
             if counts[verdict]:
-                if verdict == "fail" and row.level == "SHOULD":
-                    outcome = "warn"
-                return outcome, self._summary(row.id, verdict, counts)
-        if counts["pass"]:
-            return "pass", self._summary(row.id, "pass", counts)
-        if counts["info"]:
-            return "info", self._summary(row.id, "info", counts)
+                outcome = Outcome.WARN if verdict == Outcome.FAIL and row.level == "SHOULD" else verdict
+                return outcome.value, self._summary(row.id, verdict.value, counts)
         why = self.not_observed_why.get(row.id) or NOT_OBSERVED_WHY.get(row.observe, NOT_OBSERVED_WHY["always"])
         if self.stop_reason and row.id not in self.not_observed_why:
             why = "not reached: the run stopped early (see the verdict)"
-        return "not-observed", why
+        return Outcome.NOT_OBSERVED.value, why
 
     def _summary(self, row_id: str, verdict: str, counts: Counter[str]) -> str:
         total = sum(counts.values())
@@ -124,16 +122,15 @@ class Ledger:
 
 
 def _evidence_rank(item: dict[str, Any]) -> int:
-    order = ("fail", "error", "warn", "info", "pass", "not-observed")
-    return order.index(item["verdict"]) if item["verdict"] in order else len(order)
+    return severity(item["verdict"])
 
 
 def verdict(rows: list[dict[str, Any]], *, strict: bool, stop_kind: str | None, stop_reason: str | None
             ) -> tuple[str, str]:
     """(verdict, one-line reason) from the folded rows and how the run ended."""
-    failing = [r["id"] for r in rows if r["outcome"] == "fail"
-               or (strict and r["outcome"] == "warn")]
-    errors = [r["id"] for r in rows if r["outcome"] == "error"]
+    failing = [r["id"] for r in rows if r["outcome"] == Outcome.FAIL
+               or (strict and r["outcome"] == Outcome.WARN)]
+    errors = [r["id"] for r in rows if r["outcome"] == Outcome.ERROR]
     if failing:
         # A row seen broken is broken, even if the run then stopped (quota, silence, interrupt).
         what = "MUST or SHOULD (--strict)" if strict else "MUST"
@@ -144,8 +141,8 @@ def verdict(rows: list[dict[str, Any]], *, strict: bool, stop_kind: str | None, 
     if stop_kind == "unresponsive" or errors:
         why = stop_reason or f"the suite could not judge {', '.join(errors)}"
         return "inconclusive", why
-    warned = [r["id"] for r in rows if r["outcome"] == "warn"]
-    unseen = [r["id"] for r in rows if r["outcome"] == "not-observed" and r["level"] == "MUST"]
+    warned = [r["id"] for r in rows if r["outcome"] == Outcome.WARN]
+    unseen = [r["id"] for r in rows if r["outcome"] == Outcome.NOT_OBSERVED and r["level"] == "MUST"]
     tail = f"; warnings on {', '.join(warned)}" if warned else ""
     if unseen:
         tail += f"; {len(unseen)} MUST row(s) not observed: {', '.join(unseen)}"

@@ -6,10 +6,23 @@ from pathlib import Path
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
 
-STYLE = {"pass": "green", "fail": "bold red", "warn": "yellow", "info": "cyan", "accepted": "magenta",
-         "not-observed": "dim", "not-applicable": "dim", "error": "bold red"}
+from .failures import format_failure
+from .outcomes import BAD, UNTESTED, Outcome
+
+STYLE: dict[Outcome, str] = {
+    Outcome.PASS: "green",
+    Outcome.FAIL: "bold red",
+    Outcome.WARN: "yellow",
+    Outcome.INFO: "cyan",
+    Outcome.ACCEPTED: "magenta",
+    Outcome.NOT_OBSERVED: "dim",
+    Outcome.NOT_APPLICABLE: "dim",
+    Outcome.ERROR: "bold red",
+}
 VERDICT_STYLE = {"conformant": "bold green", "non-conformant": "bold red", "inconclusive": "bold yellow"}
 
 
@@ -25,16 +38,17 @@ def print_summary(result: dict[str, Any], report_dir: Path, console: Console | N
         table.add_column(column, overflow="fold")
     for row in result["rows"]:
         outcome = row["outcome"]
+        # Summaries quote what servers sent: escaped, so a `[/x]` in a body cannot break the markup.
         table.add_row(row["id"], row["level"], f"[{STYLE.get(outcome, '')}]{outcome}[/]", str(row.get("requests", 0)),
-                      row["summary"])
-    tested = any(r["outcome"] not in ("not-observed", "not-applicable") for r in result["rows"])
+                      escape(row["summary"]))
+    tested = any(r["outcome"] not in UNTESTED for r in result["rows"])
     if tested or result["verdict"] != "inconclusive":
         console.print(table)
     for row in result["rows"]:
-        if row["outcome"] in ("fail", "error"):
+        if row["outcome"] in BAD:
             _print_failure(console, row)
     for obs in result.get("observations", []):
-        console.print(f"[cyan]info[/] {obs['id']}: {obs['summary']}")
+        console.print(f"[cyan]info[/] {obs['id']}: {escape(obs['summary'])}")
     verdict = result["verdict"]
     console.print(f"\nverdict: [{VERDICT_STYLE.get(verdict, '')}]{verdict}[/] ({result.get('verdict_reason')}); "
                   f"{result.get('requests')} requests in {result.get('duration_s')} s")
@@ -42,14 +56,9 @@ def print_summary(result: dict[str, Any], report_dir: Path, console: Console | N
 
 
 def _print_failure(console: Console, row: dict[str, Any]) -> None:
-    evidence = next((e for e in row.get("evidence", []) if e.get("verdict") in ("fail", "error")), None)
-    console.print(f"\n[bold red]{row['outcome'].upper()}[/] [bold]{row['id']}[/] ({row['level']}): {row['when']}")
-    if evidence is None:
-        console.print(f"  {row['summary']}")
-        return
-    console.print(f"  found:     {evidence.get('note')}", markup=False)
-    response = evidence.get("response")
-    received = f"HTTP {response['status']}: {response['body'][:200]!r}" if response else evidence.get("error")
-    console.print(f"  received:  {received}", markup=False)
-    if evidence.get("curl"):
-        console.print(f"  reproduce: {evidence['curl']}", markup=False)
+    """The row's first failing evidence, laid out as everywhere else (`failures.format_failure`)."""
+    evidence = next((e for e in row.get("evidence", []) if e.get("verdict") in BAD), None)
+    block = Text(format_failure(row, evidence))  # Text, not markup: a server's body may hold `[red]`
+    block.stylize(STYLE.get(row["outcome"], "bold"), 0, block.plain.find(" "))
+    console.print()
+    console.print(block, soft_wrap=True)  # never wrapped: the reproduce line must paste as one command

@@ -6,6 +6,7 @@ import json
 
 import pytest
 
+from face_conformance import evidence, redaction
 from face_conformance.evidence import (
     BODY_EXCERPT_CHARS,
     REDACTED,
@@ -13,10 +14,10 @@ from face_conformance.evidence import (
     Exchange,
     SentRequest,
     curl_line,
-    excerpt,
     redact_headers,
     scrub,
 )
+from face_conformance.redaction import excerpt
 
 SECRET = "0123456789abcdef0123456789abcdef"
 URL = "https://face.test/face/v1.0/persongroups/g/persons/p/persistedFaces/f"
@@ -90,8 +91,21 @@ def test_short_bodies_are_kept_whole() -> None:
 
 
 def test_excerpt_replaces_bytes_that_are_not_utf8() -> None:
-    assert excerpt(b"ok\xff") == "ok\ufffd"
-    assert excerpt(b"abcdef", 3) == "abc… [3 more characters cut]"
+    assert excerpt(b"ok\xff").marked() == "ok\ufffd"
+    assert excerpt(b"abcdef", 3).marked() == "abc… [3 more characters cut]"
+
+
+def test_excerpt_gives_the_kept_text_and_the_whole_length() -> None:
+    assert excerpt(b"abcdef", 3) == ("abc", 6) and excerpt(b"abcdef", 3).cut == 3
+    assert excerpt("short") == ("short", None) and excerpt(None) == ("", None)
+    assert excerpt({"a": 1}).text == '{"a": 1}'  # a parsed body is shown as JSON
+
+
+def test_excerpt_hides_a_secret_before_cutting(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(redaction, "_SECRETS", set())
+    redaction.register_secret(SECRET)
+    cut = excerpt(f"ab{SECRET}", 10)
+    assert cut.text == "ab***" and SECRET[:8] not in cut.text
 
 
 # ---- Answer.json() never raises ------------------------------------------------------------------
@@ -147,6 +161,56 @@ def test_scrub_replaces_every_occurrence_of_the_secret() -> None:
     assert scrub(f"key={SECRET}; again {SECRET}", SECRET) == "key=***; again ***"
 
 
+def test_scrub_is_the_one_hide_secrets_under_the_name_the_client_uses() -> None:
+    assert scrub is redaction.hide_secrets is evidence.hide_secrets
+
+
+def test_a_near_miss_key_registered_longer_than_the_key_is_hidden_whole(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(redaction, "_SECRETS", set())
+    redaction.register_secret(SECRET + "tail")
+    assert scrub(f"sent {SECRET}tail", SECRET) == "sent ***"
+
+
 @pytest.mark.parametrize("secret", [None, ""])
 def test_scrub_without_a_secret_leaves_text_alone(secret: str | None) -> None:
     assert scrub("nothing to hide", secret) == "nothing to hide"
+
+
+# ---- the one redaction module -------------------------------------------------------------------------
+
+# The names both the engine and the reports used to mask, each on its own: the one set is their union.
+ENGINE_NAMES = ("ocp-apim-subscription-key", "authorization", "proxy-authorization", "cookie", "set-cookie")
+REPORT_NAMES = ("ocp-apim-subscription-key", "authorization", "api-key", "x-api-key", "subscription-key", "cookie",
+                "key")
+
+
+@pytest.mark.parametrize("name", sorted({*ENGINE_NAMES, *REPORT_NAMES}))
+def test_every_credential_header_is_masked_by_the_engine_and_the_reports(name: str) -> None:
+    from face_conformance.reporting.common import headers_text
+
+    assert redaction.is_secret_header(name.upper()) and redaction.is_secret_header(f" {name} ")
+    assert redact_headers([(name, SECRET)]) == {name: REDACTED}
+    assert headers_text({name: SECRET}) == f"{name}: {REDACTED}"
+    assert redaction.redacted_copy({"headers": {name.title(): SECRET}}) == {"headers": {name.title(): REDACTED}}
+
+
+@pytest.mark.parametrize(("text", "shown"), [
+    (f"-H 'Ocp-Apim-Subscription-Key: {SECRET}'", "-H 'Ocp-Apim-Subscription-Key: ***'"),
+    (f"X-Api-Key: {SECRET}", "X-Api-Key: ***"),
+    (f"Authorization: Bearer {SECRET}", "Authorization: Bearer ***"),
+    (f"https://face.test/x?subscription-key={SECRET}&a=1", "https://face.test/x?subscription-key=***&a=1"),
+    ("401.invalid-key: fail | with a pipe", "401.invalid-key: fail | with a pipe"),
+])
+def test_redact_text_masks_a_key_by_where_it_stands(text: str, shown: str) -> None:
+    assert redaction.redact_text(text) == shown
+
+
+def test_redacted_copy_leaves_the_original_alone() -> None:
+    result = {"rows": [{"curl": f"curl -H 'Ocp-Apim-Subscription-Key: {SECRET}'", "Cookie": "c=1", "key": None}]}
+    clean = redaction.redacted_copy(result)
+    assert clean == {"rows": [{"curl": "curl -H 'Ocp-Apim-Subscription-Key: ***'", "Cookie": REDACTED, "key": None}]}
+    assert SECRET in result["rows"][0]["curl"]
+
+
+def test_sent_and_received_share_one_header_lookup() -> None:
+    assert SentRequest.header is Answer.header

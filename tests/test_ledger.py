@@ -10,6 +10,7 @@ from face_conformance import catalogue
 from face_conformance.evidence import Answer, Exchange, SentRequest
 from face_conformance.ledger import EVIDENCE_KEPT, EXIT, NOT_OBSERVED_WHY, Ledger, verdict
 from face_conformance.oracle import Finding
+from face_conformance.outcomes import OUTCOMES, SEVERITY, Outcome
 
 
 def ex(n: int = 0) -> Exchange:
@@ -114,6 +115,25 @@ def test_every_row_appears_once_in_catalogue_order_with_its_fields() -> None:
     assert first["requests"] == 3 and rows[1]["requests"] == 0
     assert {"id", "level", "outcome", "summary", "evidence", "status", "code", "page"} <= set(first)
     assert all(r["outcome"] in catalogue.OUTCOMES for r in rows)
+
+
+def test_rows_carry_outcomes_as_plain_strings_of_the_one_vocabulary() -> None:
+    """Plain `str`, not enum members: the rows go to JSON and YAML writers as they are."""
+    rows = folded(Finding("200.ok", "fail", "f", ex()), Finding("x.lookup-order", "fail", "w", ex()))
+    assert {type(r["outcome"]) for r in rows.values()} == {str}
+    assert {r["outcome"] for r in rows.values()} <= set(OUTCOMES)
+
+
+def test_the_outcome_vocabulary_is_the_catalogues() -> None:
+    assert OUTCOMES == catalogue.OUTCOMES
+    assert set(SEVERITY) == set(Outcome) and len(SEVERITY) == len(Outcome)
+
+
+def test_evidence_is_ordered_by_severity_unknown_verdicts_last() -> None:
+    findings = [Finding("200.ok", v, v, ex(i)) for i, v in enumerate(["pass", "later", "info", "warn", "error",
+                                                                        "fail"])]
+    kept = folded(*findings)["200.ok"]["evidence"]
+    assert [e["verdict"] for e in kept] == ["fail", "error", "warn", "info", "pass", "later"]
 
 
 def test_observations_are_recorded_once_per_id() -> None:

@@ -17,7 +17,9 @@ import pytest
 from junitparser import Error, Failure, JUnitXml, Skipped
 
 from face_conformance import catalogue, reporting
-from face_conformance.reporting import write_reports
+from face_conformance.outcomes import MEANING, Outcome
+from face_conformance.reporting import html_report, write_reports
+from face_conformance.reporting.common import counts, needs_attention
 
 ENDPOINT = "http://127.0.0.1:8080"
 HOSTILE = '<script>alert("pwned")</script><img src=x onerror=alert(1)>'
@@ -292,6 +294,40 @@ def test_html_lists_observations_and_stale_baseline_entries(written: dict[str, P
     assert 'data-row-id="403.quota"' in stale and "old quota shape" in stale
 
 
+def test_every_outcome_has_a_meaning_and_a_colour_in_the_html() -> None:
+    assert set(MEANING) == set(Outcome) and all(MEANING.values())
+    for outcome in Outcome:
+        assert f".o-{outcome}{{" in html_report._CSS, outcome
+
+
+def test_every_count_chip_explains_its_outcome(written: dict[str, Path]) -> None:
+    page = written["html"].read_text(encoding="utf-8")
+    for outcome in Outcome:
+        assert re.search(rf'data-outcome="{outcome}" data-count="\d+" title="{re.escape(MEANING[outcome])}"', page)
+
+
+def test_failed_evidence_is_also_given_as_the_failure_text(written: dict[str, Path]) -> None:
+    page = written["html"].read_text(encoding="utf-8")
+    sections = dict(
+        re.findall(r'<section class="row-detail" id="row-([^"]+)"[^>]*>(.*?)</section>', page, re.S)
+    )
+    text = re.search(r'<details class="as-text"><summary>As text</summary><pre>(.*?)</pre>',
+                     sections["401.invalid-key"], re.S)
+    assert text is not None
+    assert text.group(1).startswith("FAIL 401.invalid-key (MUST): ")
+    assert "  reproduce: curl -X PATCH" in text.group(1)
+    assert 'class="as-text"' not in sections["200.ok"]  # only failures: a passing item needs no bug report
+
+
+def test_counts_and_attention_follow_the_one_vocabulary() -> None:
+    rows = [{"outcome": o} for o in ("pass", "fail", "fail", "later")]
+    assert list(counts(rows)) == [*(o.value for o in Outcome), "later"]
+    assert counts(rows)["fail"] == 2 and counts(rows)["later"] == 1
+    quiet = [{"outcome": o} for o in ("pass", "info", "not-applicable")]
+    loud = [{"outcome": o} for o in ("fail", "error", "warn", "accepted", "not-observed", "later")]
+    assert needs_attention(quiet + loud) == loud
+
+
 # ---- junit.xml ----------------------------------------------------------------------------------
 
 
@@ -319,7 +355,8 @@ def test_junit_failure_carries_summary_notes_and_curl(written: dict[str, Path]) 
     cases = _cases(written["junit"])
     failure = cases["401.invalid-key"].result[0]
     assert failure.message == "401.invalid-key: fail | with a pipe"
-    assert "expected code Unspecified" in failure.text and "$ curl -X PATCH" in failure.text
+    # The reproduce line is the failure formatter's (the same as the terminal's and pytest's).
+    assert "expected code Unspecified" in failure.text and "  reproduce: curl -X PATCH" in failure.text
     # The hostile body's NUL and BEL are XML-illegal: shown escaped, and the file still parsed.
     assert "\\x00\\x07" in cases["400.userdata-too-long"].result[0].text
     assert "Azure sends code" in cases["429.rate-limit"].result[0].message

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from .common import scrub
+from ..redaction import redacted_copy
 from .html_report import render_html, write_html
 from .json_report import render_json, write_json
 from .junit_report import build_junit, write_junit
@@ -37,7 +37,7 @@ def write_reports(result: Mapping[str, Any], report_dir: Path) -> dict[str, Path
     """
     report_dir = Path(report_dir)
     report_dir.mkdir(parents=True, exist_ok=True)
-    clean = scrub(result)
+    clean = redacted_copy(result)
     paths = {
         "json": write_json(clean, report_dir),
         "html": write_html(clean, report_dir),

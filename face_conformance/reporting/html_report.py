@@ -16,13 +16,14 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from ..failures import format_failure
+from ..outcomes import BAD, MEANING, Outcome
+from ..redaction import BODY_EXCERPT_CHARS, excerpt
 from .common import (
-    BODY_LIMIT,
     EVIDENCE_LIMIT,
     HEADERS_LIMIT,
     as_text,
     counts,
-    excerpt,
     headers_text,
     row_level,
     row_page,
@@ -32,21 +33,10 @@ from .common import (
 )
 
 FILENAME = "report.html"
-_OPEN_BY_DEFAULT = ("fail", "error")
 _VERDICT_LABELS = {
     "conformant": "Conformant",
     "non-conformant": "Non-conformant",
     "inconclusive": "Inconclusive",
-}
-_OUTCOME_HELP = {
-    "pass": "the answer matched the page",
-    "fail": "the answer broke the page",
-    "warn": "a SHOULD was not met",
-    "info": "reported, not judged",
-    "accepted": "a deviation the baseline accepts",
-    "not-observed": "the run could not provoke this row",
-    "not-applicable": "the row does not apply to this endpoint",
-    "error": "the suite itself broke on this row",
 }
 
 
@@ -118,7 +108,7 @@ def _target(result: Mapping[str, Any]) -> str:
 def _counts(rows: list[Mapping[str, Any]]) -> str:
     chips = "".join(
         f'<li class="chip o-{_e(outcome)}{" zero" if n == 0 else ""}" data-outcome="{_e(outcome)}" '
-        f'data-count="{n}" title="{_e(_OUTCOME_HELP.get(outcome, ""))}">'
+        f'data-count="{n}" title="{_e(MEANING.get(outcome, ""))}">'
         f'<span class="n">{n}</span><span class="l">{_e(outcome)}</span></li>'
         for outcome, n in counts(rows).items()
     )
@@ -199,11 +189,11 @@ def _details(rows: list[Mapping[str, Any]]) -> str:
 
 def _row_section(row: Mapping[str, Any]) -> str:
     row_id, outcome = row.get("id"), row.get("outcome")
-    is_open = " open" if outcome in _OPEN_BY_DEFAULT else ""
+    is_open = " open" if str(outcome) in BAD else ""
     evidence = list(row.get("evidence") or [])
     n_requests = row.get("requests")
     count = f"{len(evidence)} evidence" + (f" · {n_requests} requests" if n_requests is not None else "")
-    items = "".join(_evidence(item) for item in evidence[:EVIDENCE_LIMIT])
+    items = "".join(_evidence(item, row) for item in evidence[:EVIDENCE_LIMIT])
     if len(evidence) > EVIDENCE_LIMIT:
         more = len(evidence) - EVIDENCE_LIMIT
         items += f'<p class="note-more">{more} more evidence items are in conformance.json.</p>'
@@ -228,13 +218,19 @@ def _row_meta(row: Mapping[str, Any]) -> str:
     return f'<dl class="meta">{items}</dl>' if items else ""
 
 
-def _evidence(item: Mapping[str, Any]) -> str:
+def _evidence(item: Mapping[str, Any], row: Mapping[str, Any] | None = None) -> str:
+    """One evidence item; a failing one of a row also as the text the terminal and JUnit show."""
     verdict = item.get("verdict")
     parts = [f'<p class="ev-note">{_pill(verdict)} {_e(item.get("note"))}</p>']
     exchange = _request(item.get("request")) + _response(item.get("response"), item.get("error"))
     parts.append(f'<div class="exchange">{exchange}</div>')
     if item.get("curl"):
         parts.append(f'<div class="curl"><h4>Reproduce</h4><pre>{_e(item["curl"])}</pre></div>')
+    if row is not None and str(verdict) in BAD:
+        # The same block as the terminal and JUnit, to paste into a bug report as it is.
+        parts.append(
+            f'<details class="as-text"><summary>As text</summary><pre>{_e(format_failure(row, item))}</pre></details>'
+        )
     return f'<div class="evidence" data-verdict="{_e(verdict)}">{"".join(parts)}</div>'
 
 
@@ -263,12 +259,12 @@ def _response(response: Mapping[str, Any] | None, error: Any) -> str:
 
 def _message_block(title: str, first_line: str, headers: Any, body: Any, *, truncated: bool) -> str:
     head_text, head_full = excerpt(headers_text(headers), HEADERS_LIMIT)
-    body_text, body_full = excerpt(body, BODY_LIMIT)
+    body_text, body_full = excerpt(body, BODY_EXCERPT_CHARS)
     notes = []
     if head_full is not None:
         notes.append(f"Headers cut: first {HEADERS_LIMIT:,} of {head_full:,} characters shown.")
     if body_full is not None:
-        notes.append(f"Body cut: first {BODY_LIMIT:,} of {body_full:,} characters shown.")
+        notes.append(f"Body cut: first {BODY_EXCERPT_CHARS:,} of {body_full:,} characters shown.")
     if truncated:
         notes.append("The suite kept only an excerpt of this body.")
     body_html = _e(body_text) if body_text else '<span class="muted">(empty body)</span>'
@@ -305,7 +301,7 @@ def _observation(obs: Mapping[str, Any]) -> str:
     )
     return (
         f'<div class="observation" data-observation-id="{_e(obs.get("id"))}">'
-        f"<details><summary>{_pill('info')}<code>{_e(obs.get('id'))}</code>{row}"
+        f"<details><summary>{_pill(Outcome.INFO)}<code>{_e(obs.get('id'))}</code>{row}"
         f'<span class="sum">{_e(obs.get("summary"))}</span></summary>{items}</details></div>'
     )
 
@@ -470,6 +466,8 @@ line-height:1.45;white-space:pre-wrap;word-break:break-all;max-height:340px;over
 pre .hdrs{color:var(--muted)}
 .curl{margin-top:10px}
 .curl pre{background:#1f2328;color:#e6edf3;border-color:#1f2328}
+.as-text{margin-top:10px}
+.as-text>summary{cursor:pointer;color:var(--muted);font-size:12px}
 .cut{margin:4px 0 0;font-size:12px;color:var(--warn)}
 .error-text{color:var(--fail);margin:0}
 .muted{color:var(--muted)}

@@ -13,11 +13,13 @@ from typing import Any
 
 from junitparser import Error, Failure, JUnitXml, Skipped, SystemOut, TestCase, TestSuite
 
-from .common import EVIDENCE_LIMIT, as_text, evidence_text, row_level, xml_safe
+from ..failures import format_failure
+from ..outcomes import UNTESTED, Outcome
+from .common import EVIDENCE_LIMIT, as_text, row_level, xml_safe
 
 FILENAME = "junit.xml"
 SUITE_NAME = "face-conformance"
-_SKIPPED = ("not-observed", "not-applicable", "accepted")
+_SKIPPED = UNTESTED | {Outcome.ACCEPTED}
 
 
 def build_junit(result: Mapping[str, Any]) -> JUnitXml:
@@ -47,15 +49,15 @@ def _testcase(row: Mapping[str, Any], strict: bool) -> TestCase:
     outcome = row.get("outcome")
     summary = xml_safe(as_text(row.get("summary")))
     details = xml_safe(_evidence_block(row))
-    if outcome == "fail" or (outcome == "warn" and strict):
+    if outcome == Outcome.FAIL or (outcome == Outcome.WARN and strict):
         case.result = [_with_text(Failure(summary, outcome), details)]
-    elif outcome == "error":
+    elif outcome == Outcome.ERROR:
         case.result = [_with_text(Error(summary, "suite-error"), details)]
     elif outcome in _SKIPPED:
         case.result = [Skipped(xml_safe(_skip_message(row)), outcome)]
-    elif outcome == "warn":
+    elif outcome == Outcome.WARN:
         case.system_out = f"WARNING: {summary}\n{details}".rstrip()
-    elif outcome == "info" or details:
+    elif outcome == Outcome.INFO or details:
         case.system_out = f"{outcome}: {summary}\n{details}".rstrip()
     return case
 
@@ -67,14 +69,15 @@ def _with_text(result: Failure | Error, text: str) -> Failure | Error:
 
 def _skip_message(row: Mapping[str, Any]) -> str:
     summary = as_text(row.get("summary"))
-    if row.get("outcome") == "accepted":
+    if row.get("outcome") == Outcome.ACCEPTED:
         return f"accepted deviation: {as_text(row.get('accepted_reason')) or 'no reason given'} ({summary})"
     return f"{row.get('outcome')}: {summary}"
 
 
 def _evidence_block(row: Mapping[str, Any]) -> str:
+    """Each evidence item as the terminal and pytest show a failure, headed by the item's verdict."""
     evidence = list(row.get("evidence") or [])
-    blocks = [evidence_text(item) for item in evidence[:EVIDENCE_LIMIT]]
+    blocks = [format_failure(row, item) for item in evidence[:EVIDENCE_LIMIT]]
     if len(evidence) > EVIDENCE_LIMIT:
         blocks.append(f"... {len(evidence) - EVIDENCE_LIMIT} more evidence items in conformance.json")
     return "\n\n".join(blocks)

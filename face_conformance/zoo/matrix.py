@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
 
+from face_conformance.outcomes import BAD
 from face_conformance.reference import BackgroundServer, ReferenceConfig
 from face_conformance.zoo.registry import Variant
 
@@ -61,7 +62,7 @@ class Cell:
     @property
     def failed_rows(self) -> set[str]:
         """Rows whose outcome is fail or error."""
-        return {row for row, outcome in self.outcomes.items() if outcome in ("fail", "error")}
+        return {row for row, outcome in self.outcomes.items() if outcome in BAD}
 
     @property
     def reports(self) -> list[str]:
