@@ -18,10 +18,11 @@ from typing import Any
 
 import yaml
 
+from .outcomes import OUTCOMES  # noqa: F401 - the outcome vocabulary, re-exported for the reports
+
 PATCH_PATH = "/face/v1.0/persongroups/{personGroupId}/persons/{personId}/persistedFaces/{persistedFaceId}"
 DOCUMENTED_STATUSES = frozenset({200, 400, 401, 403, 404, 409, 415, 429})
 LEVELS = ("MUST", "SHOULD", "N/A")
-OUTCOMES = ("pass", "fail", "warn", "info", "accepted", "not-observed", "not-applicable", "error")
 #: The closed format of an `x-row` and of each of its probes: any other key is an error.
 ROW_KEYS = frozenset({"id", "level", "observe", "envelope", "code", "message", "when", "page", "reason", "probes",
                       "trigger"})

@@ -19,7 +19,7 @@ import httpx
 
 from . import nearmiss
 from .deadline import request_deadline
-from .evidence import KEY_HEADER, REDACTED, Answer, Exchange, SentRequest, hide_secrets, register_secret, scrub
+from .evidence import KEY_HEADER, REDACTED, Answer, Exchange, SentRequest, hide_secrets, register_secret
 from .pacing import PacerChain
 
 MAX_BODY_BYTES = 1 << 20  # keep at most 1 MiB of any answer: evidence, not an archive
@@ -224,8 +224,8 @@ class FaceClient:
             request = self._client.build_request(method, path, headers=self._headers(headers, key), content=body)
             sent = SentRequest(
                 method=method,
-                url=scrub(str(request.url), self._key),
-                headers=tuple((k, REDACTED if k.lower() == KEY_HEADER.lower() else scrub(v, self._key))
+                url=hide_secrets(str(request.url), self._key),
+                headers=tuple((k, REDACTED if k.lower() == KEY_HEADER.lower() else hide_secrets(v, self._key))
                               for k, v in request.headers.items()),
                 body=body or b"",
             )
@@ -249,9 +249,9 @@ class FaceClient:
             response.close()
         answer = Answer(
             status=response.status_code,
-            headers=tuple((k, scrub(v, self._key)) for k, v in response.headers.items()),
+            headers=tuple((k, hide_secrets(v, self._key)) for k, v in response.headers.items()),
             # A server may echo the request (key header included) in its body: evidence keeps ***.
-            body=body,  # judged as sent; every rendering of it scrubs the key (evidence.excerpt)
+            body=body,  # judged as sent; every rendering of it hides the key (redaction.excerpt)
             truncated=truncated,
             elapsed_s=time.monotonic() - started,
         )
@@ -281,5 +281,5 @@ class FaceClient:
             httpx.ReadError: "connection broken while reading",
             httpx.WriteError: "connection broken while sending",
         }.get(type(exc), type(exc).__name__)
-        detail = scrub(str(exc), self._key) or "no detail"
+        detail = hide_secrets(str(exc), self._key) or "no detail"
         return f"{kind}: {detail}"

@@ -32,7 +32,6 @@ __all__ = [
     "hide_secrets",
     "redact_headers",
     "register_secret",
-    "scrub",
 ]
 
 
@@ -151,6 +150,3 @@ def curl_line(request: SentRequest) -> str:
         parts += ["--data-binary", shlex.quote(excerpt(request.body, 4096).marked())]
     return " ".join(parts)
 
-
-# The client's name for hiding its own key (and every registered secret) in a text.
-scrub = hide_secrets

@@ -14,8 +14,8 @@ from face_conformance.evidence import (
     Exchange,
     SentRequest,
     curl_line,
+    hide_secrets,
     redact_headers,
-    scrub,
 )
 from face_conformance.redaction import excerpt
 
@@ -154,26 +154,26 @@ def test_describe_answer_names_status_and_code_or_body() -> None:
     assert Exchange(sent(), None, "x").status is None
 
 
-# ---- scrub --------------------------------------------------------------------------------------------
+# ---- hide_secrets --------------------------------------------------------------------------------------------
 
 
-def test_scrub_replaces_every_occurrence_of_the_secret() -> None:
-    assert scrub(f"key={SECRET}; again {SECRET}", SECRET) == "key=***; again ***"
+def test_hide_secrets_replaces_every_occurrence_of_the_secret() -> None:
+    assert hide_secrets(f"key={SECRET}; again {SECRET}", SECRET) == "key=***; again ***"
 
 
-def test_scrub_is_the_one_hide_secrets_under_the_name_the_client_uses() -> None:
-    assert scrub is redaction.hide_secrets is evidence.hide_secrets
+def test_hide_secrets_is_the_redaction_modules() -> None:
+    assert hide_secrets is redaction.hide_secrets is evidence.hide_secrets
 
 
 def test_a_near_miss_key_registered_longer_than_the_key_is_hidden_whole(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(redaction, "_SECRETS", set())
     redaction.register_secret(SECRET + "tail")
-    assert scrub(f"sent {SECRET}tail", SECRET) == "sent ***"
+    assert hide_secrets(f"sent {SECRET}tail", SECRET) == "sent ***"
 
 
 @pytest.mark.parametrize("secret", [None, ""])
-def test_scrub_without_a_secret_leaves_text_alone(secret: str | None) -> None:
-    assert scrub("nothing to hide", secret) == "nothing to hide"
+def test_hide_secrets_without_a_secret_leaves_text_alone(secret: str | None) -> None:
+    assert hide_secrets("nothing to hide", secret) == "nothing to hide"
 
 
 # ---- the one redaction module -------------------------------------------------------------------------
