@@ -19,6 +19,7 @@ from .redaction import (
     redact_headers,
     register_secret,
 )
+from .result import EvidenceRecord
 
 __all__ = [
     "BODY_EXCERPT_CHARS",
@@ -117,7 +118,7 @@ class Exchange:
         """A curl command that reproduces the request, with the key shown as ***."""
         return curl_line(self.request)
 
-    def to_dict(self, verdict: str = "info", note: str = "") -> dict[str, Any]:
+    def to_dict(self, verdict: str = "info", note: str = "") -> EvidenceRecord:
         """The JSON evidence record of CONTRACT.md, key redacted, bodies excerpted."""
         return {
             "verdict": verdict,

@@ -17,6 +17,7 @@ from . import catalogue
 from .oracle import Finding, answer_text
 from .outcomes import BAD
 from .redaction import as_text, excerpt, redact_text
+from .result import EvidenceRecord
 
 #: The labels of the lines under a failure's heading, in the order they are printed.
 LABELS = ("expected", "found", "sent", "received", "reproduce")
@@ -25,7 +26,7 @@ RECEIVED_CHARS = 200
 _LABEL_WIDTH = max(len(label) for label in LABELS) + 2  # "reproduce: " and the values line up
 
 
-def evidence_record(finding: Finding) -> dict[str, Any]:
+def evidence_record(finding: Finding) -> EvidenceRecord:
     """The report's record of a finding: its exchange redacted and excerpted, or only its note."""
     if finding.exchange is not None:
         return finding.exchange.to_dict(finding.verdict, finding.note)

@@ -11,6 +11,7 @@ from . import catalogue
 from .failures import evidence_record
 from .oracle import Finding
 from .outcomes import Outcome, severity
+from .result import RowRecord
 
 # How many exchanges a row keeps per verdict: enough to show, few enough to read.
 EVIDENCE_KEPT: dict[str, int] = {Outcome.FAIL: 5, Outcome.ERROR: 3, Outcome.WARN: 3, Outcome.INFO: 3,
@@ -106,7 +107,7 @@ class Ledger:
             return f"held in {counts['pass']} checks" + (f" ({extra})" if extra else "")
         return f"{counts[verdict]} of {total} checks {verdict}: {note}"
 
-    def rows(self, requests_by_row: dict[str, int] | None = None) -> list[dict[str, Any]]:
+    def rows(self, requests_by_row: dict[str, int] | None = None) -> list[RowRecord]:
         """Every catalogue row exactly once, with its outcome, summary and evidence."""
         out = []
         for row in catalogue.rows():
@@ -125,7 +126,7 @@ def _evidence_rank(item: dict[str, Any]) -> int:
     return severity(item["verdict"])
 
 
-def verdict(rows: list[dict[str, Any]], *, strict: bool, stop_kind: str | None, stop_reason: str | None
+def verdict(rows: list[RowRecord], *, strict: bool, stop_kind: str | None, stop_reason: str | None
             ) -> tuple[str, str]:
     """(verdict, one-line reason) from the folded rows and how the run ended."""
     failing = [r["id"] for r in rows if r["outcome"] == Outcome.FAIL

@@ -20,6 +20,7 @@ from . import __version__, catalogue, options
 from .client import Inconclusive
 from .ledger import EXIT, Ledger, verdict
 from .provisioning import SetupError
+from .result import RunResult
 from .runner import Runner
 from .settings import ConfigError, Settings, build_settings
 from .target import make_target
@@ -249,7 +250,7 @@ def _is_suite_test(nodeid: str) -> bool:
     return "face_conformance/suite/" in nodeid.replace("\\", "/") or nodeid.startswith("suite/")
 
 
-def build_result(config: pytest.Config, run: Runner, *, interrupted: bool = False) -> dict[str, Any]:
+def build_result(config: pytest.Config, run: Runner, *, interrupted: bool = False) -> RunResult:
     """The result dict of CONTRACT.md (and the reports' extra fields) for a finished run."""
     settings = config.stash[SETTINGS_KEY]
     started_mono, started_iso = config.stash[STARTED_KEY]

@@ -12,6 +12,7 @@ from rich.text import Text
 
 from .failures import format_failure
 from .outcomes import BAD, UNTESTED, Outcome
+from .result import RunResult
 
 STYLE: dict[Outcome, str] = {
     Outcome.PASS: "green",
@@ -26,7 +27,7 @@ STYLE: dict[Outcome, str] = {
 VERDICT_STYLE = {"conformant": "bold green", "non-conformant": "bold red", "inconclusive": "bold yellow"}
 
 
-def print_summary(result: dict[str, Any], report_dir: Path, console: Console | None = None) -> None:
+def print_summary(result: RunResult, report_dir: Path, console: Console | None = None) -> None:
     """Print the row table, the first evidence of each failed row, and the verdict line."""
     console = console or Console(highlight=False, soft_wrap=True)
     if not console.is_terminal:

@@ -1,18 +1,17 @@
 """Reports of a run: `conformance.json`, `report.html`, `junit.xml` and `summary.md`.
 
-The run engine builds one result dict (the shape of CONTRACT.md's `conformance.json`, plus a few
-keys) and hands it to `write_reports`. Every format is rendered from a redacted copy, so a key that
+The run engine builds one result record (`result.RunResult`: the shape of `conformance.json`) and
+hands it to `write_reports`. Every format is rendered from a redacted copy, so a key that
 slipped past the engine still never reaches a file.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
 
 from ..redaction import redacted_copy
+from ..result import RunResult
 from .html_report import render_html, write_html
 from .json_report import render_json, write_json
 from .junit_report import build_junit, write_junit
@@ -29,7 +28,7 @@ __all__ = [
 STEP_SUMMARY_ENV = "GITHUB_STEP_SUMMARY"
 
 
-def write_reports(result: Mapping[str, Any], report_dir: Path) -> dict[str, Path]:
+def write_reports(result: RunResult, report_dir: Path) -> dict[str, Path]:
     """Write every report of `result` into `report_dir` (created if missing).
 
     Returns the written files keyed `json`, `html`, `junit`, `markdown`. When `$GITHUB_STEP_SUMMARY`

@@ -19,6 +19,7 @@ from typing import Any
 from ..failures import format_failure
 from ..outcomes import BAD, MEANING, Outcome
 from ..redaction import BODY_EXCERPT_CHARS, excerpt
+from ..result import RunResult
 from .common import (
     EVIDENCE_LIMIT,
     HEADERS_LIMIT,
@@ -45,7 +46,7 @@ def _e(value: Any) -> str:
     return html.escape(xml_safe(as_text(value)), quote=True)
 
 
-def render_html(result: Mapping[str, Any]) -> str:
+def render_html(result: RunResult) -> str:
     """The whole report page for a result dict."""
     rows = list(result.get("rows") or [])
     verdict = as_text(result.get("verdict")) or "unknown"
@@ -76,7 +77,7 @@ def render_html(result: Mapping[str, Any]) -> str:
 # ---- header -------------------------------------------------------------------------------------
 
 
-def _masthead(result: Mapping[str, Any], verdict: str) -> str:
+def _masthead(result: RunResult, verdict: str) -> str:
     label = _VERDICT_LABELS.get(verdict, verdict)
     reason = as_text(result.get("verdict_reason"))
     return (
@@ -90,7 +91,7 @@ def _masthead(result: Mapping[str, Any], verdict: str) -> str:
     )
 
 
-def _overview(result: Mapping[str, Any], rows: list[Mapping[str, Any]]) -> str:
+def _overview(result: RunResult, rows: list[Mapping[str, Any]]) -> str:
     return (
         '<section class="overview">'
         f'{_target(result)}<div class="stack">{_counts(rows)}{_matrix(rows)}</div>'
@@ -98,7 +99,7 @@ def _overview(result: Mapping[str, Any], rows: list[Mapping[str, Any]]) -> str:
     )
 
 
-def _target(result: Mapping[str, Any]) -> str:
+def _target(result: RunResult) -> str:
     items = "".join(
         f"<div><dt>{_e(label)}</dt><dd>{_e(value)}</dd></div>" for label, value in target_items(result)
     )
@@ -328,7 +329,7 @@ def _baseline(baseline: Mapping[str, Any] | None) -> str:
     )
 
 
-def _footer(result: Mapping[str, Any]) -> str:
+def _footer(result: RunResult) -> str:
     suite = result.get("suite") or {}
     name = " ".join(as_text(suite.get(k)) for k in ("name", "version") if suite.get(k)) or "face-conformance"
     return (
@@ -337,7 +338,7 @@ def _footer(result: Mapping[str, Any]) -> str:
     )
 
 
-def write_html(result: Mapping[str, Any], report_dir: Path) -> Path:
+def write_html(result: RunResult, report_dir: Path) -> Path:
     """Write `report.html` into `report_dir` and return its path."""
     path = report_dir / FILENAME
     path.write_text(render_html(result), encoding="utf-8")

@@ -3,20 +3,20 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+
+from ..result import RunResult
 
 FILENAME = "conformance.json"
 
 
-def render_json(result: Mapping[str, Any]) -> str:
+def render_json(result: RunResult) -> str:
     """The result as UTF-8-friendly JSON text (indent 2, non-ASCII kept as written)."""
     # default=str: an engine that slips a Path or datetime into the dict still gets a report.
     return json.dumps(result, indent=2, ensure_ascii=False, default=str) + "\n"
 
 
-def write_json(result: Mapping[str, Any], report_dir: Path) -> Path:
+def write_json(result: RunResult, report_dir: Path) -> Path:
     """Write `conformance.json` into `report_dir` and return its path."""
     path = report_dir / FILENAME
     path.write_text(render_json(result), encoding="utf-8")
