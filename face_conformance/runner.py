@@ -395,7 +395,7 @@ class Runner:
     def _wait_for_training(self, group: str) -> bool:
         """Poll until training is no longer running; False when it still was at the deadline."""
         deadline = time.monotonic() + TRAINING_WAIT_S
-        pause = 0.1  # doubling up to 2 s: short trainings end quickly, long ones cost few polls
+        pause = 0.2  # doubling up to 2 s: short trainings end quickly, long ones cost few polls
         while self.calls.training_status(group) == "running":
             if time.monotonic() >= deadline:
                 return False

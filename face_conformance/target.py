@@ -57,7 +57,7 @@ def mock_reference(seed: int | None, variant: str | None = None, key: str | None
     # The write hold is slept by every successful update, parallel or not: 2 ms is enough for the
     # in-process parallel updates to overlap (3 of 4 conflicted in each of 5 default runs on 2
     # busy cores), where 10 ms cost a default run about 0.9 s of sleep.
-    config = ReferenceConfig(training_seconds=0.3, write_hold_seconds=0.002, rate_limit_wait_seconds=0,
+    config = ReferenceConfig(training_seconds=0.2, write_hold_seconds=0.002, rate_limit_wait_seconds=0,
                              seed=MOCK_SEED_OFFSET + (seed or 0), key=key or MOCK_KEY)
     if variant:
         from .zoo import VARIANTS
