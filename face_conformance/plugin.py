@@ -49,7 +49,7 @@ def settings_from_config(config: pytest.Config) -> Settings:
 def pytest_configure(config: pytest.Config) -> None:
     """Validate settings, set the row marker, the Hypothesis profile, and SIGTERM handling."""
     # Declared here only: the suite's runs and the project's own tests both load this plugin.
-    config.addinivalue_line("markers", "row(id): the conformance row a test exercises")
+    config.addinivalue_line("markers", "row(id, ...): the conformance row(s) a test exercises")
     try:
         settings = settings_from_config(config)
     except ConfigError as exc:

@@ -190,7 +190,7 @@ def test_the_row_marker_is_declared(pytester: pytest.Pytester) -> None:
     """Declared by the plugin alone, the marker exists in a suite session (whose ini declares nothing)."""
     result = pytester.runpytest_subprocess("-p", "face_conformance.plugin", "-c", str(SUITE_DIR / "suite.ini"),
                                            "--rootdir", str(pytester.path), "--markers")
-    result.stdout.fnmatch_lines(["@pytest.mark.row(id): the conformance row a test exercises"])
+    result.stdout.fnmatch_lines(["@pytest.mark.row(id, ...): the conformance row(s) a test exercises"])
 
 
 @pytest.mark.parametrize("bad", [["--max-rps", "-1"], ["--profile", "nope"], ["--timeout", "soon"]])
