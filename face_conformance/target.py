@@ -54,10 +54,11 @@ def mock_reference(seed: int | None, variant: str | None = None, key: str | None
     """The reference (or a zoo variant of it) as mock mode runs it: brief training, a write hold
     so that parallel updates conflict, and 429s that announce no wait. It accepts `key` (the
     run's effective key: a `--key`/FACE_KEY given to a mock run must not turn every answer into 401)."""
-    # The write hold is slept by every successful update, parallel or not: 2 ms is enough for the
-    # in-process parallel updates to overlap (3 of 4 conflicted in each of 5 default runs on 2
-    # busy cores), where 10 ms cost a default run about 0.9 s of sleep.
-    config = ReferenceConfig(training_seconds=0.2, write_hold_seconds=0.002, rate_limit_wait_seconds=0,
+    # The write hold is slept by every successful update, parallel or not: 10 ms makes the
+    # in-process parallel updates overlap in every trial, even on 2 busy cores (the zoo's conflict
+    # variants are caught only through a real conflict). 2 ms saved about 0.7 s of a default run
+    # but left which update wins, and whether any conflicts, more to the scheduler.
+    config = ReferenceConfig(training_seconds=0.2, write_hold_seconds=0.01, rate_limit_wait_seconds=0,
                              seed=MOCK_SEED_OFFSET + (seed or 0), key=key or MOCK_KEY)
     if variant:
         from .zoo import VARIANTS

@@ -347,9 +347,12 @@ def test_same_seed_sends_the_same_requests_live(live: Live) -> None:
 
 
 def _evidence(run: Run) -> list[tuple[Any, ...]]:
-    return [(row["id"], e["request"]["method"], e["request"]["url"], e["request"]["body"],
-             (e.get("response") or {}).get("status"), (e.get("response") or {}).get("body"))
-            for row in run.report["rows"] for e in row["evidence"] if e.get("request")]
+    """Every evidence item but those of the parallel updates: which of them wins the race, and so
+    which conflict and what Get Face shows after them, is up to the threads (as in the live test)."""
+    items = [(row["id"], e["request"]["method"], e["request"]["url"], e["request"]["body"],
+              (e.get("response") or {}).get("status"), (e.get("response") or {}).get("body"))
+             for row in run.report["rows"] for e in row["evidence"] if e.get("request")]
+    return [item for item in items if not any('"concurrent-' in str(part) for part in item)]
 
 
 def test_same_seed_sends_the_same_requests_mock(live: Live) -> None:
