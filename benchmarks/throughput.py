@@ -225,7 +225,7 @@ BREAKDOWN = (
     ("face_conformance.client", "FaceClient._send_once", "  client: one request (all kinds)"),
     ("face_conformance.reference.service", "ReferenceService.handle", "    reference: handle()"),
     ("face_conformance.reference.service", "ReferenceService.write_face", "      reference: write hold"),
-    ("face_conformance.suite.test_30_generated", "schemathesis_findings", "schemathesis checks"),
+    ("face_conformance.schema_checks", "findings", "schemathesis checks"),
 )
 
 

@@ -14,6 +14,7 @@ from .settings import ConfigError, UsageError, build_settings
 SUITE_DIR = Path(__file__).resolve().parent / "suite"
 EXIT_USAGE = 2
 EXIT_INCONCLUSIVE = 3
+JUDGE_REPORT_DIR = Path("reports") / "replay"
 
 
 class Parser(argparse.ArgumentParser):
@@ -43,6 +44,15 @@ def build_parser() -> Parser:
     baseline.add_argument("--from", dest="source", required=True)
     baseline.add_argument("--out")
     commands.add_parser("list", help="print the rows")
+    judge = commands.add_parser("judge", help="re-judge a recorded run (exchanges.har) offline, by today's rules")
+    judge.add_argument("har", metavar="FILE.har", help="a recording a run left in its report directory")
+    judge.add_argument("--report-dir", default=str(JUDGE_REPORT_DIR),
+                       help=f"where the replay's reports go (default: {JUDGE_REPORT_DIR})")
+    judge.add_argument("--strict", action="store_true", default=None,
+                       help="fail SHOULD rows too (default: as the recorded run)")
+    judge.add_argument("--strict-messages", action="store_true", default=None,
+                       help="judge message wording too (default: as the recorded run)")
+    judge.add_argument("--baseline", help="a baseline file of accepted deviations")
     return parser
 
 
@@ -51,7 +61,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         args = build_parser().parse_args(argv)
         handler = {"run": cmd_run, "serve": cmd_serve, "cleanup": cmd_cleanup, "baseline": cmd_baseline,
-                   "list": cmd_list}[args.command]
+                   "list": cmd_list, "judge": cmd_judge}[args.command]
         return handler(args)
     except (UsageError, ConfigError) as exc:
         # One line, whatever the message (a YAML parser's error spans several).
@@ -183,4 +193,34 @@ def cmd_baseline(args: argparse.Namespace) -> int:
     else:
         sys.stdout.write(text)
     return 0
+
+
+def cmd_judge(args: argparse.Namespace) -> int:
+    """Re-judge a recording offline; the reports and exit code as a run's."""
+    from .har import HarError
+    from .replay import judge
+    from .reporting import write_reports
+
+    baseline = Path(args.baseline) if args.baseline else None
+    if baseline is not None:
+        from .baseline import BaselineError, load_baseline
+
+        try:
+            load_baseline(baseline)
+        except BaselineError as exc:
+            raise ConfigError(str(exc)) from None
+    try:
+        result = judge(Path(args.har), report_dir=Path(args.report_dir), strict=args.strict,
+                       strict_messages=args.strict_messages, baseline=baseline)
+    except HarError as exc:
+        raise ConfigError(str(exc)) from None
+    report_dir = Path(args.report_dir)
+    write_reports(result, report_dir)
+    from .summary_table import print_summary
+
+    recorded = result["target"].get("recorded", {})
+    print(f"re-judged {recorded.get('entries')} recorded exchanges (recorded by face-conformance "
+          f"{recorded.get('suite_version')}, verdict then: {recorded.get('verdict')})")
+    print_summary(result, report_dir)
+    return int(result["exit_code"])
 

@@ -13,6 +13,7 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Callable
+from dataclasses import replace
 from urllib.parse import quote
 
 import httpx
@@ -21,6 +22,7 @@ from . import nearmiss
 from .deadline import request_deadline
 from .evidence import KEY_HEADER, REDACTED, Answer, Exchange, SentRequest, hide_secrets, register_secret
 from .pacing import PacerChain
+from .recording import Recording, wall_clock
 
 MAX_BODY_BYTES = 1 << 20  # keep at most 1 MiB of any answer: evidence, not an archive
 MAX_429_RETRIES = 6
@@ -35,6 +37,20 @@ MIN_DERIVED_SECRET = 8
 
 
 MAX_SILENT_IN_A_ROW = 3  # requests in a row without an answer before the server counts as unresponsive
+#: A transport that answers from a recording names, in the request's extensions, the recorded
+#: entry it answered with: a replayed exchange keeps the number it had in the recording.
+RECORDED_ENTRY = "face_conformance.entry"
+
+
+class NotRecorded(httpx.TransportError):
+    """Raised by a transport that answers from a recording, for a request the recording has no answer to.
+
+    The exchange says so; it is not the server falling silent (it neither counts towards
+    Unresponsive nor is retried): a replayed run whose recording was edited takes another path.
+    """
+
+
+NOT_RECORDED = "not in the recording"
 
 
 class Inconclusive(Exception):
@@ -120,8 +136,10 @@ class FaceClient:
         timeout: float = 30.0,
         sleep: Callable[[float], None] = time.sleep,
         run_deadline: float | None = None,
+        recording: Recording | None = None,
     ) -> None:
         self._client = client
+        self.recording = recording if recording is not None else Recording()
         self._key = key
         register_secret(key)
         self._pacer = pacer or PacerChain([])
@@ -197,6 +215,8 @@ class FaceClient:
     def _count_silence(self, exchange: Exchange) -> None:
         with self._lock:
             # No answer, or one that broke off or stalled mid-body: either way the server is not talking.
+            if (exchange.error or "").startswith(NOT_RECORDED):
+                return
             self.silent_in_a_row = self.silent_in_a_row + 1 if exchange.error is not None else 0
             silent = self.silent_in_a_row
         if silent >= MAX_SILENT_IN_A_ROW:
@@ -219,8 +239,10 @@ class FaceClient:
         self._pacer.acquire()
         try:
             with self._lock:
+                number = self.sent
                 self.sent += 1
                 self.sent_by_tag[tag] += 1
+            started = wall_clock()
             request = self._client.build_request(method, path, headers=self._headers(headers, key), content=body)
             sent = SentRequest(
                 method=method,
@@ -230,7 +252,10 @@ class FaceClient:
                 body=body or b"",
             )
             with request_deadline(self._timeout):
-                return self._exchange(request, sent)
+                exchange = self._exchange(request, sent)
+            exchange = replace(exchange, entry=request.extensions.get(RECORDED_ENTRY, number))
+            self.recording.add(exchange, purpose=tag, key=key, started=started)
+            return exchange
         finally:
             # The request counts against the rate from its answer on: it arrived before that.
             self._pacer.release()
@@ -276,6 +301,7 @@ class FaceClient:
 
     def _describe(self, exc: Exception) -> str:
         kind = {
+            NotRecorded: NOT_RECORDED,
             httpx.ConnectError: "cannot connect",
             httpx.RemoteProtocolError: "connection closed or broken mid-answer",
             httpx.ReadError: "connection broken while reading",

@@ -94,6 +94,8 @@ class Exchange:
     answer: Answer | None
     error: str | None = None
     notes: tuple[str, ...] = field(default=())
+    #: Its index among the run's requests: the entry of `exchanges.har` that holds it.
+    entry: int | None = None
 
     @property
     def status(self) -> int | None:
@@ -137,6 +139,7 @@ class Exchange:
             },
             "error": self.error,
             "curl": self.curl(),
+            **({"entry": self.entry} if self.entry is not None else {}),
         }
 
 

@@ -110,6 +110,7 @@ class Ledger:
     def rows(self, requests_by_row: dict[str, int] | None = None) -> list[RowRecord]:
         """Every catalogue row exactly once, with its outcome, summary and evidence."""
         out = []
+        entries = self.entries_by_row()
         for row in catalogue.rows():
             outcome, summary = self.outcome(row)
             out.append({
@@ -118,7 +119,26 @@ class Ledger:
                 "status": row.status, "code": row.code, "when": row.when,
                 "page": {"zh": row.page_zh, "en": row.page_en},
                 "evidence": sorted(self.evidence.get(row.id, []), key=_evidence_rank),
+                "entries": entries.get(row.id, []),
             })
+        return out
+
+    def entries_by_row(self) -> dict[str, list[int]]:
+        """For each row, the exchanges (entries of exchanges.har) judged on it, in order."""
+        with self._lock:
+            found: dict[str, set[int]] = defaultdict(set)
+            for f in self.findings:
+                if f.exchange is not None and f.exchange.entry is not None:
+                    found[f.row].add(f.exchange.entry)
+        return {row: sorted(numbers) for row, numbers in found.items()}
+
+    def judged(self) -> dict[int, list[tuple[str, str]]]:
+        """For each entry of exchanges.har, the (row, verdict) pairs found on it, in the order found."""
+        with self._lock:
+            out: dict[int, list[tuple[str, str]]] = defaultdict(list)
+            for f in self.findings:
+                if f.exchange is not None and f.exchange.entry is not None:
+                    out[f.exchange.entry].append((f.row, str(f.verdict)))
         return out
 
 

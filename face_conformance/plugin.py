@@ -16,9 +16,9 @@ from typing import Any
 
 import pytest
 
-from . import __version__, catalogue, options
+from . import __version__, options
 from .client import Inconclusive
-from .ledger import EXIT, Ledger, verdict
+from .ledger import Ledger
 from .provisioning import SetupError
 from .result import RunResult
 from .runner import Runner
@@ -230,10 +230,14 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> Any:
     run = config.stash.get(RUNNER_KEY, None)
     if run is None:
         return result
-    report = build_result(config, run, interrupted=exitstatus == pytest.ExitCode.INTERRUPTED)
+    interrupted = exitstatus == pytest.ExitCode.INTERRUPTED
+    report = build_result(config, run, interrupted=interrupted)
+    from .har import write_har
     from .reporting import write_reports
 
-    write_reports(report, config.stash[SETTINGS_KEY].report_dir)
+    report_dir = config.stash[SETTINGS_KEY].report_dir
+    write_reports(report, report_dir)
+    write_har(run, report, report_dir, interrupted=interrupted)
     code = report["exit_code"]
     others_failed = any(not _is_suite_test(nodeid) for nodeid in _failed(session))
     session.exitstatus = code if code != 0 else (1 if others_failed else 0)
@@ -252,38 +256,8 @@ def _is_suite_test(nodeid: str) -> bool:
 
 def build_result(config: pytest.Config, run: Runner, *, interrupted: bool = False) -> RunResult:
     """The result dict of CONTRACT.md (and the reports' extra fields) for a finished run."""
-    settings = config.stash[SETTINGS_KEY]
-    started_mono, started_iso = config.stash[STARTED_KEY]
-    ledger = run.ledger
-    if interrupted:
-        ledger.stop("inconclusive", "the run was interrupted")
-    rows = ledger.rows(dict(run.client.sent_by_tag))
-    baseline_info = None
-    if settings.baseline:
-        from .baseline import apply_baseline, load_baseline
+    from .run_result import build_result as build
 
-        rows, stale = apply_baseline(rows, load_baseline(settings.baseline))
-        baseline_info = {"file": str(settings.baseline), "stale": stale}
-    name, reason = verdict(rows, strict=settings.strict, stop_kind=ledger.stop_kind, stop_reason=ledger.stop_reason)
-    return {
-        "suite": {"name": "face-conformance", "version": __version__},
-        "target": {
-            "endpoint": run.target.label, "mode": settings.mode, "profile": settings.profile,
-            "seed": settings.seed, "started": started_iso, "strict": settings.strict,
-            "strict_messages": settings.strict_messages,
-            "run": "bring-your-own" if settings.bring_your_own else "provisioned",
-            **({"face image": settings.face_source} if settings.mode == "live" and not settings.bring_your_own
-               else {}),
-        },
-        "verdict": name,
-        "verdict_reason": reason,
-        "exit_code": EXIT[name],
-        "requests": run.client.sent,
-        "requests_by_purpose": dict(sorted(run.client.sent_by_tag.items())),
-        "duration_s": round(time.monotonic() - started_mono, 2),
-        "rows": rows,
-        "observations": [vars(o) for o in ledger.observations.values()],
-        "baseline": baseline_info,
-        "restored": run.provisioner.restored,
-        "row_count": len(catalogue.row_ids()),
-    }
+    started_mono, started_iso = config.stash[STARTED_KEY]
+    return build(config.stash[SETTINGS_KEY], run, started=started_iso, duration_s=time.monotonic() - started_mono,
+                 interrupted=interrupted)

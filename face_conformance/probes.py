@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import itertools
 import json
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
 from . import catalogue, nearmiss
 from .client import NEAR_KEY, face_path
+from .recording import body_bytes, body_record
 from .world import World, unknown_guid
 
 JSON = "application/json"
@@ -33,6 +34,8 @@ class Probe:
     rows: tuple[str, ...] = ()
     force: str | None = None
     extra_headers: tuple[tuple[str, str], ...] = field(default=())
+    #: A schemathesis case: its answer is also judged by schemathesis's own checks.
+    generated: bool = False
 
     @property
     def path(self) -> str:
@@ -250,3 +253,57 @@ def describe(data: dict[str, Any]) -> str:
 def explicit_cases() -> list[tuple[str, int, dict[str, Any]]]:
     """(row ID, index, probe data) for every probe the document gives a row."""
     return [(row.id, i, data) for row in catalogue.rows() for i, data in enumerate(row.probes)]
+
+
+# -- a probe as data (a step of the recording) -------------------------------------------------
+
+def encode_arg(value: Any) -> Any:
+    """A step argument as JSON: a probe as its fields, bodies as text or base64."""
+    return probe_record(value) if isinstance(value, Probe) else value
+
+
+#: A probe's `key` is recorded as `key_sent`: reports mask every field named like a credential.
+RECORDED_NAMES = {"key": "key_sent"}
+
+
+def probe_record(probe: Probe) -> dict[str, Any]:
+    """A probe's fields as JSON."""
+    out: dict[str, Any] = {}
+    for f in fields(Probe):
+        value = getattr(probe, f.name)
+        if f.name == "body":
+            value = body_record(value)
+        elif isinstance(value, tuple):
+            value = [list(v) if isinstance(v, tuple) else v for v in value]
+        out[RECORDED_NAMES.get(f.name, f.name)] = value
+    return out
+
+
+def probe_from_record(record: Any) -> Probe:
+    """The probe a record describes; ValueError naming what is wrong with it."""
+    if not isinstance(record, dict):
+        raise ValueError("a probe is not an object")
+    names = {RECORDED_NAMES.get(f.name, f.name) for f in fields(Probe)}
+    unknown = set(record) - names
+    if unknown:
+        raise ValueError(f"a probe has unknown field(s) {', '.join(sorted(unknown))}")
+    kw: dict[str, Any] = {}
+    for name in ("label", "group", "person", "face", "key"):
+        recorded = RECORDED_NAMES.get(name, name)
+        if not isinstance(record.get(recorded), str):
+            raise ValueError(f"a probe's {recorded!r} is not a string")
+        kw[name] = record[recorded]
+    kw["body"] = body_bytes(record.get("body"))
+    for name in ("content_type", "force"):
+        if record.get(name) is not None and not isinstance(record[name], str):
+            raise ValueError(f"a probe's {name!r} is not a string")
+        kw[name] = record.get(name)
+    rows = record.get("rows", [])
+    if not isinstance(rows, list) or not all(isinstance(r, str) for r in rows):
+        raise ValueError("a probe's 'rows' is not a list of strings")
+    headers = record.get("extra_headers", [])
+    if not isinstance(headers, list) or not all(
+            isinstance(h, list) and len(h) == 2 and all(isinstance(x, str) for x in h) for h in headers):
+        raise ValueError("a probe's 'extra_headers' is not a list of [name, value] pairs")
+    return Probe(**kw, rows=tuple(rows), extra_headers=tuple((h[0], h[1]) for h in headers),
+                 generated=bool(record.get("generated", False)))

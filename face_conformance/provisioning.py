@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from . import catalogue
-from .client import FACE_BASE, FaceClient, Inconclusive, face_path, segment
+from .client import FACE_BASE, NOT_RECORDED, FaceClient, Inconclusive, face_path, segment
 from .evidence import Exchange
 from .settings import SAMPLE_FACE_URL, Settings
 from .world import FaceRef, World, new_group_id
@@ -37,7 +37,7 @@ class SetupError(Exception):
 
 def _retryable(method: str, exchange: Exchange) -> bool:
     error = exchange.error or ""
-    if exchange.answer is not None or not error or "timeout" in error:
+    if exchange.answer is not None or not error or "timeout" in error or error.startswith(NOT_RECORDED):
         return False  # an answer, or a silent server: a retry would not be cured, only cost time
     return method in IDEMPOTENT or error.startswith("cannot connect")
 
@@ -160,10 +160,18 @@ class Provisioner:
     settings: Settings
     calls: Supporting
     rng: random.Random | None = None
+    #: Group IDs to take instead of fresh ones, in order (a replay takes the recorded run's).
+    group_ids: list[str] = field(default_factory=list)
+    drawn: list[str] = field(default_factory=list)  # every group ID this run used, in order
     attempted_groups: list[str] = field(default_factory=list)
     original: tuple[FaceRef, str | None] | None = None
     restored: bool | None = None
     restore_problem: str | None = None
+
+    def _new_group(self) -> str:
+        group = self.group_ids.pop(0) if self.group_ids else new_group_id(rng=self.rng)
+        self.drawn.append(group)
+        return group
 
     def setup(self) -> World:
         """Build the world: bring-your-own when a face was named, else provision two groups."""
@@ -176,7 +184,7 @@ class Provisioner:
         face = FaceRef(s.person_group_id or "", s.person_id or "", s.persisted_face_id or "")
         value, _ = self.calls.get_face(face)
         self.original = (face, value)
-        world = World(face=face, missing_group=new_group_id(rng=self.rng))
+        world = World(face=face, missing_group=self._new_group())
         world.remember(face, value)
         return world
 
@@ -184,7 +192,7 @@ class Provisioner:
         # Two groups, two persons in the first and one in the second (CONTRACT.md): a person is
         # then reached through the wrong group (404.person-missing) and a face through the wrong
         # person (404.face-missing), which is how servers that look IDs up globally are caught.
-        first, second = new_group_id(rng=self.rng), new_group_id(rng=self.rng)
+        first, second = self._new_group(), self._new_group()
         for group in (first, second):
             # Remember before sending: an interrupt mid-request may still have created it.
             self.attempted_groups.append(group)
@@ -200,7 +208,7 @@ class Provisioner:
         face = FaceRef(first, p1, self.calls.add_face(first, p1, self.settings))
         sibling = FaceRef(first, p2, self.calls.add_face(first, p2, self.settings))
         world = World(face=face, sibling=sibling, other_group=second, other_person=p3,
-                      missing_group=new_group_id(rng=self.rng))
+                      missing_group=self._new_group())
         value, _ = self.calls.get_face(face)
         world.remember(face, value)
         world.remember(sibling, None)
@@ -242,7 +250,7 @@ class Provisioner:
             if exchange.status == 200 and now == value:
                 self.restored = True
                 return []
-            time.sleep(0.5 * (attempt + 1))
+            self.calls.sleep(0.5 * (attempt + 1))
         self.restored = False
         self.restore_problem = (
             f"COULD NOT RESTORE the userData of face {face.face} (person {face.person}, group {face.group}){why}: "

@@ -81,6 +81,13 @@ def hide_secrets(text: str, secret: str | None = None) -> str:
     return text
 
 
+def hide_secret_bytes(data: bytes) -> bytes:
+    """Bytes with every registered secret (as UTF-8) replaced by ***: for bodies kept as bytes."""
+    for value in sorted(_SECRETS, key=len, reverse=True):
+        data = data.replace(value.encode("utf-8"), REDACTED.encode("ascii"))
+    return data
+
+
 def redact_headers(headers: Iterable[tuple[str, str]]) -> dict[str, str]:
     """Headers as a dict with every credential-bearing value replaced by ***."""
     return {k: (REDACTED if is_secret_header(k) else hide_secrets(v)) for k, v in headers}

@@ -1,6 +1,6 @@
 """The run's result record (CONTRACT.md, "The interface"): its shape, declared once.
 
-`plugin.build_result` builds it, `conformance.json` is it, and every report, the terminal table
+`run_result.build_result` builds it, `conformance.json` is it, and every report, the terminal table
 and `baseline` read it. These are TypedDicts, so the record stays the plain JSON object it is on
 disk while its fields are named, typed and checked in one place (`check_result`).
 """
@@ -38,6 +38,7 @@ class EvidenceRecord(TypedDict):
     response: AnswerRecord | None
     error: str | None
     curl: str
+    entry: NotRequired[int]  # the exchange's entry in exchanges.har
 
 
 class PageText(TypedDict):
@@ -60,6 +61,7 @@ class RowRecord(TypedDict):
     when: str
     page: PageText
     evidence: list[EvidenceRecord]
+    entries: NotRequired[list[int]]  # every exchange of exchanges.har judged on this row
     accepted_reason: NotRequired[str]  # set when a baseline accepted the row's deviation
 
 
@@ -98,6 +100,7 @@ class SuiteRecord(TypedDict):
 TargetRecord = TypedDict("TargetRecord", {
     "endpoint": str, "mode": str, "profile": str, "seed": int | None, "started": str, "strict": bool,
     "strict_messages": bool, "run": str, "face image": NotRequired[str],
+    "recorded": NotRequired[dict[str, Any]],  # a replay's: which suite version recorded the run, and its verdict
 })
 
 

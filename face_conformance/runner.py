@@ -8,19 +8,24 @@ itself: every verdict comes from `oracle` (the PATCH answer) or `checks` (side e
 
 from __future__ import annotations
 
+import functools
+import inspect
+import itertools
 import random
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from typing import Any, TypeVar
 
-from . import catalogue, checks, oracle
+from . import catalogue, checks, oracle, schema_checks
 from .checks import Pending
 from .client import FaceClient, Inconclusive, ends_the_run
 from .evidence import Exchange
 from .ledger import Ledger
 from .oracle import Expectation, Finding
 from .pacing import make_pacer
-from .probes import Probe, marker, on_face, user_data_body
+from .probes import Probe, encode_arg, on_face, user_data_body
 from .provisioning import Provisioner, SetupError, Supporting
 from .settings import Settings
 from .target import Target
@@ -34,12 +39,32 @@ RECOVERY_TRIES = 3
 RECOVERY_PAUSE_S = 0.5
 #: Requests of a --budget kept for the live-only rows (parallel writes, training, the updates after).
 LIVE_ROWS_RESERVE = 20
+F = TypeVar("F", bound=Callable[..., Any])
+
+
 @dataclass(frozen=True)
 class Seen:
     """What one probe showed: its own (last) PATCH exchange, and every finding it led to."""
 
     exchange: Exchange
     findings: list[Finding]
+
+
+def recorded_step(call: str) -> Callable[[F], F]:
+    """Decorate a Runner method: each call the suite makes of it is a step of the recording."""
+    def decorate(method: F) -> F:
+        signature = inspect.signature(method)
+
+        @functools.wraps(method)
+        def wrapper(self: Any, *args: Any, **kwargs: Any) -> Any:
+            bound = signature.bind(self, *args, **kwargs)
+            recorded = {name: encode_arg(value) for name, value in list(bound.arguments.items())[1:]}
+            with self.client.recording.step(call, recorded):
+                return method(self, *args, **kwargs)
+
+        return wrapper  # type: ignore[return-value]
+    return decorate
+
 
 
 #: The rows whose answers a request can meet on the way, judged on their shape when met.
@@ -60,27 +85,42 @@ class Runner:
     provisioner: Provisioner = field(init=False)
     pending: list[Pending] = field(default_factory=list)
     recovered: set[str] = field(default_factory=set)  # rows whose error answer a normal update followed
+    #: How the runner waits (for a conflict to clear, training to end): a replay does not wait.
+    sleep: Callable[[float], None] = time.sleep
+    #: Group IDs to use instead of fresh ones (a replay takes the recorded run's).
+    group_ids: list[str] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock)
+    _markers: itertools.count = field(default_factory=lambda: itertools.count(1))
 
     def __post_init__(self) -> None:
         self.client = FaceClient(
             self.target.client, self.settings.effective_key,
             pacer=make_pacer(self.settings.max_rps, self.settings.max_rpm),
-            timeout=self.settings.timeout, run_deadline=self.settings.run_deadline,
+            timeout=self.settings.timeout, run_deadline=self.settings.run_deadline, sleep=self.sleep,
         )
-        self.calls = Supporting(self.client)
+        self.calls = Supporting(self.client, sleep=self.sleep)
         # Mock runs repeat exactly by default; live runs get fresh group names unless seeded.
         seed = self.settings.seed if self.settings.seed is not None else (0 if self.target.mode == "mock" else None)
         rng = random.Random(seed) if seed is not None else None
-        self.provisioner = Provisioner(self.settings, self.calls, rng=rng)
+        self.provisioner = Provisioner(self.settings, self.calls, rng=rng, group_ids=list(self.group_ids))
+
+    def marker(self) -> str:
+        """A distinct userData value for a write the runner makes itself; the same sequence in a replay."""
+        return f"conformance-run-{next(self._markers)}"
 
     # -- set-up and teardown -------------------------------------------------------------------
 
     def setup(self) -> World:
         """Provision (or adopt) the world; a SetupError or Inconclusive propagates to the caller."""
-        self.world = self.provisioner.setup()
+        with self.client.recording.step("setup", {}) as step:
+            try:
+                self.world = self.provisioner.setup()
+            finally:
+                if step is not None:
+                    step["group_ids"] = list(self.provisioner.drawn)  # what a replay provisions again
         return self.world
 
+    @recorded_step("teardown")
     def teardown(self) -> list[str]:
         """Verify pending side effects, then delete or restore; returns problems to report."""
         problems = []
@@ -133,6 +173,7 @@ class Runner:
         assert self.world is not None
         return on_face(self.world, label, **kw)  # type: ignore[arg-type]
 
+    @recorded_step("run")
     def run(self, probe: Probe, *, training: bool = False) -> list[Finding]:
         """Send one PATCH probe and record and return everything it showed (see `observe`)."""
         findings = self.observe(probe, training=training).findings
@@ -154,11 +195,14 @@ class Runner:
             findings += self.flush(record=False)
         exchange, conflicts = self.send(probe, tag=probe.rows[0] if probe.rows else expectation.primary)
         findings += conflicts + oracle.judge(exchange, expectation, strict_messages=self.settings.strict_messages)
+        if probe.generated:
+            findings += schema_checks.findings(exchange)
         findings += self._side_effects(probe, expectation, exchange)
         return Seen(exchange, findings + self.met_on_the_way())
 
     # -- state after state -----------------------------------------------------------------------
 
+    @recorded_step("recover_after")
     def recover_after(self, probe: Probe) -> list[Finding]:
         """After an error answer on the face under test, a normal update must get 200 again (full profile)."""
         assert self.world is not None
@@ -173,7 +217,8 @@ class Runner:
 
     def recover(self, state_row: str, after: str) -> list[Finding]:
         """A normal update after a transient state: 200 and stored, or the state's row fails (stuck)."""
-        probe = self.probe_on_face(f"a normal update after {after}", rows=(oracle.OK,))
+        probe = self.probe_on_face(f"a normal update after {after}", rows=(oracle.OK,),
+                                   body=user_data_body(self.marker()))
         earlier: list[Finding] = []
         for attempt in range(RECOVERY_TRIES):
             seen = self.observe(probe)
@@ -185,7 +230,7 @@ class Runner:
             # yet, so that answer is no failure of 200.ok; what else it showed (its envelope, the
             # read-backs, the 429s met) stands.
             earlier += [f for f in findings if f.row != oracle.OK]
-            time.sleep(RECOVERY_PAUSE_S * (attempt + 1))
+            self.sleep(RECOVERY_PAUSE_S * (attempt + 1))
         findings = earlier + findings
         if stuck:
             findings.append(checks.stuck_finding(state_row, after, exchange, RECOVERY_TRIES))
@@ -206,7 +251,7 @@ class Runner:
             if not checks.is_conflict(exchange) or probe.force == "concurrent" or attempt == CONFLICT_RETRIES:
                 return exchange, met
             met += checks.shape(checks.CONFLICT, exchange, strict_messages=self.settings.strict_messages)
-            time.sleep(0.2 * (attempt + 1))
+            self.sleep(0.2 * (attempt + 1))
         return exchange, met
 
     # -- side effects ----------------------------------------------------------------------------
@@ -243,6 +288,7 @@ class Runner:
                                 got.to_dict("info", "what the face holds afterwards"))
         return checks.read_after_write(sent, stored, got)
 
+    @recorded_step("flush")
     def flush(self, *, record: bool = True) -> list[Finding]:
         """Read back every face with pending error answers; findings for x.no-change-on-error."""
         with self._lock:
@@ -281,7 +327,7 @@ class Runner:
         passed: list[Finding] = []
         for index, p in enumerate(x for x in pending if not x.may_write and x.probe is not None):
             try:
-                self.calls.update_face(face, f"bisect-{index}-{marker()}", tag="read-back")
+                self.calls.update_face(face, f"bisect-{index}-{self.marker()}", tag="read-back")
                 base, _ = self.calls.get_face(face)
                 replayed, _ = self.send(p.probe, tag="read-back")  # type: ignore[arg-type]
                 now, got = self.calls.get_face(face)
@@ -308,13 +354,14 @@ class Runner:
 
     # -- live-only rows ------------------------------------------------------------------------
 
+    @recorded_step("concurrent_writes")
     def concurrent_writes(self, n: int = 4) -> list[Finding]:
         """N parallel updates of one face with distinct values, then a read-back."""
         assert self.world is not None
         self.flush()
         face = self.world.face
         before = self.world.believed(face)
-        values = [f"concurrent-{i}-{marker()}" for i in range(n)]
+        values = [f"concurrent-{i}-{self.marker()}" for i in range(n)]
         probes = [self.probe_on_face(f"parallel update {i + 1} of {n}", body=user_data_body(v))
                   for i, v in enumerate(values)]
         barrier = threading.Barrier(n)
@@ -356,6 +403,7 @@ class Runner:
         self.world.remember(self.world.face, stored)
         return findings + [checks.parallel_outcome(values, results, before, stored, got)]
 
+    @recorded_step("training")
     def training(self) -> list[Finding]:
         """Train the group, update while training runs: 409.training; then wait for the end."""
         assert self.world is not None
@@ -382,7 +430,8 @@ class Runner:
         if self.calls.training_status(group) != "running":
             self.ledger.unreachable(oracle.TRAINING, "training had finished before an update could be sent")
             return []
-        probe = self.probe_on_face("update while the group is training", rows=(oracle.TRAINING,))
+        probe = self.probe_on_face("update while the group is training", rows=(oracle.TRAINING,),
+                                   body=user_data_body(self.marker()))
         findings = self.observe(probe, training=True).findings
         if any(f.row == oracle.TRAINING and f.verdict == "fail" for f in findings) and \
                 self.calls.training_status(group) != "running":
@@ -399,7 +448,7 @@ class Runner:
         while self.calls.training_status(group) == "running":
             if time.monotonic() >= deadline:
                 return False
-            time.sleep(pause)
+            self.sleep(pause)
             pause = min(pause * 2, 2.0)
         return True
 

@@ -73,4 +73,5 @@ def probe_from_case(case: schemathesis.Case, world: World) -> Probe:
         content_type=headers.get("content-type"),
         key=key,
         rows=(catalogue.check_row("documented-status"),),
+        generated=True,
     )

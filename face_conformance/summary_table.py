@@ -53,7 +53,8 @@ def print_summary(result: RunResult, report_dir: Path, console: Console | None =
     verdict = result["verdict"]
     console.print(f"\nverdict: [{VERDICT_STYLE.get(verdict, '')}]{verdict}[/] ({result.get('verdict_reason')}); "
                   f"{result.get('requests')} requests in {result.get('duration_s')} s")
-    console.print(f"reports: {report_dir}/conformance.json, junit.xml, report.html, summary.md")
+    recording = ", exchanges.har" if (Path(report_dir) / "exchanges.har").is_file() else ""
+    console.print(f"reports: {report_dir}/conformance.json, junit.xml, report.html, summary.md{recording}")
 
 
 def _print_failure(console: Console, row: dict[str, Any]) -> None:
@@ -63,3 +64,4 @@ def _print_failure(console: Console, row: dict[str, Any]) -> None:
     block.stylize(STYLE.get(row["outcome"], "bold"), 0, block.plain.find(" "))
     console.print()
     console.print(block, soft_wrap=True)  # never wrapped: the reproduce line must paste as one command
+

@@ -16,7 +16,7 @@ from matrix_support import evidence, show
 
 from face_conformance import catalogue
 from face_conformance.zoo import VARIANTS, variant_names
-from face_conformance.zoo.matrix import REPORT_FILES, WORKERS, Cell, format_matrix, run_cells, run_live
+from face_conformance.zoo.matrix import MATRIX_KEY, REPORT_FILES, WORKERS, Cell, format_matrix, run_cells, run_live
 
 #: A hostile run must end within this (3 s answer timeout; the suite stops after 3 silent requests).
 HOSTILE_LIMIT_S = 60.0
@@ -88,3 +88,17 @@ def test_the_matrix_covers_the_whole_zoo(matrix: dict[str, Cell]) -> None:
     assert all(isinstance(cell.report_dir, Path) and cell.mode == "live" for cell in matrix.values())
     written = [name for name, cell in matrix.items() if "conformance.json" in cell.reports]
     assert len(written) == len(matrix), sorted(set(matrix) - set(written))
+
+
+@pytest.mark.parametrize("name", variant_names())
+def test_the_recording_of_each_run_is_rejudged_alike(matrix: dict[str, Cell], name: str, tmp_path: Path) -> None:
+    """Offline, from its exchanges.har alone, each variant's run gets the same verdict and row outcomes."""
+    from face_conformance.har import HAR_FILE
+    from face_conformance.replay import judge
+
+    cell = matrix[name]
+    text = (cell.report_dir / HAR_FILE).read_text(encoding="utf-8")
+    assert MATRIX_KEY not in text, f"{name}: the key is in its recording"
+    result = judge(cell.report_dir / HAR_FILE, report_dir=tmp_path)
+    assert result["exit_code"] == cell.exit_code, evidence(cell)
+    assert {row["id"]: row["outcome"] for row in result["rows"]} == cell.outcomes, evidence(cell)

@@ -91,12 +91,34 @@ def target_items(result: Mapping[str, Any]) -> list[tuple[str, str]]:
         ("Suite", " ".join(str(p) for p in (suite.get("name"), suite.get("version")) if p)),
     ]
     items = [(label, "-" if value in (None, "") else as_text(value)) for label, value in known]
-    shown = {"endpoint", "mode", "profile", "seed", "started", "strict", "strict_messages"}
+    recorded = target.get("recorded")
+    if isinstance(recorded, Mapping):
+        items.append(("Recorded", recorded_line(recorded)))
+    shown = {"endpoint", "mode", "profile", "seed", "started", "strict", "strict_messages", "recorded"}
     # Keys the engine adds later are passed through, but a name that smells of a credential is masked.
     for key, value in target.items():
         if key not in shown:
             items.append((key, REDACTED if _looks_secret(key) else as_text(value)))
     return items
+
+
+def recorded_line(recorded: Mapping[str, Any]) -> str:
+    """What a replay re-judged: which file, recorded when and by which suite version, and its verdict then."""
+    return (f"{as_text(recorded.get('file'))} ({as_text(recorded.get('entries'))} exchanges), recorded "
+            f"{as_text(recorded.get('started'))} in {as_text(recorded.get('mode'))} mode by face-conformance "
+            f"{as_text(recorded.get('suite_version'))}; its verdict then: {as_text(recorded.get('verdict'))}")
+
+
+def har_file(result: Mapping[str, Any]) -> str:
+    """The recording a report's entry numbers refer to."""
+    recorded = (result.get("target") or {}).get("recorded")
+    return as_text(recorded.get("file")) if isinstance(recorded, Mapping) else "exchanges.har"
+
+
+def entries_text(entries: list[int], limit: int = 30) -> str:
+    """`12, 15, 19 … (240 in all)`: a row's entries of the recording, the first `limit` of them."""
+    shown = ", ".join(str(n) for n in entries[:limit])
+    return shown + (f" … ({len(entries)} in all)" if len(entries) > limit else "")
 
 
 def _looks_secret(name: str) -> bool:

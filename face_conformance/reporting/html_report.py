@@ -25,6 +25,8 @@ from .common import (
     HEADERS_LIMIT,
     as_text,
     counts,
+    entries_text,
+    har_file,
     headers_text,
     row_level,
     row_page,
@@ -57,7 +59,7 @@ def render_html(result: RunResult) -> str:
             '<main class="wrap">',
             _overview(result, rows),
             _rows_table(rows),
-            _details(rows),
+            _details(rows, har_file(result)),
             _observations(result.get("observations") or []),
             _baseline(result.get("baseline")),
             "</main>",
@@ -183,12 +185,12 @@ def _pill(outcome: Any) -> str:
 # ---- per-row evidence ---------------------------------------------------------------------------
 
 
-def _details(rows: list[Mapping[str, Any]]) -> str:
-    sections = "".join(_row_section(row) for row in rows)
+def _details(rows: list[Mapping[str, Any]], har: str) -> str:
+    sections = "".join(_row_section(row, har) for row in rows)
     return f'<section id="evidence" class="card"><h2>Evidence per row</h2>{sections}</section>'
 
 
-def _row_section(row: Mapping[str, Any]) -> str:
+def _row_section(row: Mapping[str, Any], har: str = "exchanges.har") -> str:
     row_id, outcome = row.get("id"), row.get("outcome")
     is_open = " open" if str(outcome) in BAD else ""
     evidence = list(row.get("evidence") or [])
@@ -205,24 +207,30 @@ def _row_section(row: Mapping[str, Any]) -> str:
         f'data-outcome="{_e(outcome)}"><details{is_open}><summary>{_pill(outcome)}<code>{_e(row_id)}</code>'
         f"{_level(row)}"
         f'<span class="sum">{_e(row.get("summary"))}</span><span class="count">{_e(count)}</span></summary>'
-        f"{_row_meta(row)}{items}</details></section>"
+        f"{_row_meta(row, har)}{items}</details></section>"
     )
 
 
-def _row_meta(row: Mapping[str, Any]) -> str:
+def _row_meta(row: Mapping[str, Any], har: str) -> str:
     zh, en = row_page(row)
     facts = [("When", row.get("when")), ("Page", f"{zh} / {en}" if zh or en else None)]
     if row.get("outcome") == "accepted":
         facts.append(("Accepted because", row.get("accepted_reason") or "no reason given"))
         facts.append(("Documented in", row.get("accepted_source")))
     items = "".join(f"<div><dt>{_e(k)}</dt><dd>{_e(v)}</dd></div>" for k, v in facts if v)
+    entries = [n for n in row.get("entries") or [] if isinstance(n, int)]
+    if entries:
+        items += (f'<div class="entries"><dt>Exchanges</dt><dd>entries {_e(entries_text(entries))} of '
+                  f'<a href="{_e(har)}">{_e(har)}</a></dd></div>')
     return f'<dl class="meta">{items}</dl>' if items else ""
 
 
 def _evidence(item: Mapping[str, Any], row: Mapping[str, Any] | None = None) -> str:
     """One evidence item; a failing one of a row also as the text the terminal and JUnit show."""
     verdict = item.get("verdict")
-    parts = [f'<p class="ev-note">{_pill(verdict)} {_e(item.get("note"))}</p>']
+    entry = item.get("entry")
+    where = f' <span class="entry">HAR entry {_e(entry)}</span>' if isinstance(entry, int) else ""
+    parts = [f'<p class="ev-note">{_pill(verdict)} {_e(item.get("note"))}{where}</p>']
     exchange = _request(item.get("request")) + _response(item.get("response"), item.get("error"))
     parts.append(f'<div class="exchange">{exchange}</div>')
     if item.get("curl"):
