@@ -15,6 +15,7 @@ SUITE_DIR = Path(__file__).resolve().parent / "suite"
 EXIT_USAGE = 2
 EXIT_INCONCLUSIVE = 3
 JUDGE_REPORT_DIR = Path("reports") / "replay"
+DIFF_REPORT_DIR = Path("reports") / "diff"
 
 
 class Parser(argparse.ArgumentParser):
@@ -53,7 +54,29 @@ def build_parser() -> Parser:
     judge.add_argument("--strict-messages", action="store_true", default=None,
                        help="judge message wording too (default: as the recorded run)")
     judge.add_argument("--baseline", help="a baseline file of accepted deviations")
+    add_diff_arguments(commands.add_parser(
+        "diff", help="compare two services probe by probe (each a recording, an endpoint, or mock)"))
     return parser
+
+
+def add_diff_arguments(diff: argparse.ArgumentParser) -> None:
+    """`diff`'s options: each side, then what applies to both."""
+    diff.add_argument("sides", nargs="*", metavar="SIDE",
+                      help="exchanges.har of a run, `mock` (the embedded reference) or an endpoint URL; "
+                           "A first, then B (a side given by --endpoint-a/-b takes its place)")
+    for name in ("a", "b"):
+        diff.add_argument(f"--endpoint-{name}", help=f"side {name.upper()} is this live endpoint")
+        diff.add_argument(f"--key-{name}", help=f"side {name.upper()}'s key (default: $FACE_KEY_{name.upper()})")
+        diff.add_argument(f"--variant-{name}", help=f"side {name.upper()} is a zoo variant of the embedded reference")
+    diff.add_argument("--report-dir", default=str(DIFF_REPORT_DIR),
+                      help=f"where diff.json, diff.md and diff.html go (default: {DIFF_REPORT_DIR})")
+    diff.add_argument("--strict", action="store_true", help="fail SHOULD rows too, on both sides")
+    diff.add_argument("--strict-messages", action="store_true", help="judge message wording too, on both sides")
+    diff.add_argument("--max-rps", help="at most this many requests per second to each live side")
+    diff.add_argument("--budget", help="at most this many requests to each live side")
+    diff.add_argument("--timeout", help="seconds to wait for each answer (default 30)")
+    diff.add_argument("--seed", type=int, default=0, help="the seed of the suite's run when both sides answer")
+    diff.add_argument("--allow-insecure", action="store_true", help="allow plain http to a non-loopback host")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -61,7 +84,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         args = build_parser().parse_args(argv)
         handler = {"run": cmd_run, "serve": cmd_serve, "cleanup": cmd_cleanup, "baseline": cmd_baseline,
-                   "list": cmd_list, "judge": cmd_judge}[args.command]
+                   "list": cmd_list, "judge": cmd_judge,
+                   "diff": cmd_diff}[args.command]
         return handler(args)
     except (UsageError, ConfigError) as exc:
         # One line, whatever the message (a YAML parser's error spans several).
@@ -224,3 +248,55 @@ def cmd_judge(args: argparse.Namespace) -> int:
     print_summary(result, report_dir)
     return int(result["exit_code"])
 
+
+def cmd_diff(args: argparse.Namespace) -> int:
+    """Compare two sides probe by probe; exit 0 without a regression, 1 with one, 3 inconclusive."""
+    from .compare import Options, compare
+    from .har import HarError
+    from .interrupts import terminate_as_interrupt
+    from .reporting.diff_report import write_diff_reports
+
+    a, b = diff_sides(args)
+    terminate_as_interrupt()  # a live side's groups are deleted on SIGTERM too
+    options = Options(report_dir=Path(args.report_dir), strict=args.strict, strict_messages=args.strict_messages,
+                      max_rps=args.max_rps, budget=args.budget, timeout=args.timeout,
+                      allow_insecure=args.allow_insecure, seed=args.seed)
+    try:
+        record = compare(a, b, options)
+    except HarError as exc:
+        raise ConfigError(str(exc)) from None
+    paths = write_diff_reports(record, options.report_dir)
+    from .summary_table import print_diff
+
+    print_diff(record, paths["json"].parent)
+    return int(record["exit_code"])
+
+
+def diff_sides(args: argparse.Namespace) -> tuple[Any, Any]:
+    """The two sides a `diff` command line names."""
+    import os
+
+    from .compare import SideSpec
+
+    given = list(args.sides)
+    if len(given) > 2:
+        raise UsageError(f"diff compares two sides; {len(given)} were given")
+    specs = []
+    for name in ("a", "b"):
+        endpoint = getattr(args, f"endpoint_{name}")
+        raw = None if endpoint else (given.pop(0) if given else None)
+        if raw and raw.startswith(("http://", "https://")):
+            endpoint, raw = raw, None
+        if endpoint is None and raw is None:
+            raise UsageError(f"diff needs side {name.upper()}: a recording, `mock`, or --endpoint-{name}")
+        key = getattr(args, f"key_{name}") or os.environ.get(f"FACE_KEY_{name.upper()}")
+        if endpoint and not key:
+            raise ConfigError(f"side {name.upper()} is an endpoint: give --key-{name} or FACE_KEY_{name.upper()}")
+        variant = getattr(args, f"variant_{name}")
+        if variant and (endpoint or raw != "mock"):
+            raise UsageError(f"--variant-{name} goes with side {name.upper()} being `mock`")
+        recording = Path(raw) if raw and raw != "mock" else None
+        specs.append(SideSpec(name.upper(), recording=recording, endpoint=endpoint, key=key, variant=variant))
+    if given:
+        raise UsageError(f"diff compares two sides; {given[0]!r} is a third")
+    return specs[0], specs[1]

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import signal
 import time
 from pathlib import Path
 from typing import Any
@@ -18,6 +17,7 @@ import pytest
 
 from . import __version__, options
 from .client import Inconclusive
+from .interrupts import terminate_as_interrupt
 from .ledger import Ledger
 from .provisioning import SetupError
 from .result import RunResult
@@ -59,7 +59,7 @@ def pytest_configure(config: pytest.Config) -> None:
     config.stash[STARTED_KEY] = (time.monotonic(), dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"))
     if is_suite_session(config):
         config.stash[PROFILE_KEY] = _hypothesis_profile(settings)
-    _terminate_as_interrupt()
+    terminate_as_interrupt()
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
@@ -128,17 +128,6 @@ def _hypothesis_profile(settings: Settings) -> tuple[str, int | None]:
     if settings.seed is not None:
         core.global_force_seed = settings.seed
     return previous
-
-
-def _terminate_as_interrupt() -> None:
-    """SIGTERM behaves like Ctrl-C, so the session's finalisers delete what the run created."""
-    def handler(signum: int, frame: object) -> None:
-        raise KeyboardInterrupt(f"signal {signum}")
-
-    try:
-        signal.signal(signal.SIGTERM, handler)
-    except ValueError:  # not the main thread (e.g. pytest run from a thread): leave it alone
-        pass
 
 
 @pytest.fixture(scope="session")

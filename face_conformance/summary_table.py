@@ -65,3 +65,20 @@ def _print_failure(console: Console, row: dict[str, Any]) -> None:
     console.print()
     console.print(block, soft_wrap=True)  # never wrapped: the reproduce line must paste as one command
 
+
+def print_diff(record: dict[str, Any], report_dir: Path) -> None:
+    """The terminal's account of a diff: both sides, the count per class, every regression."""
+    console = Console(highlight=False, soft_wrap=True)
+    for name in ("a", "b"):
+        side = record[name]
+        console.print(f"{name.upper()}: {escape(str(side['label']))} ({side['verdict']}, {side['requests']} requests)")
+    console.print(" · ".join(f"{kind} {n}" for kind, n in record["counts"].items()))
+    for row in record["rows"]:
+        if row["class"] == "regression":
+            console.print(f"[red]regression[/] {row['id']}: A {row['a']}, B {row['b']}")
+    for probe in record["probes"]:
+        if probe["class"] == "regression":
+            console.print(f"[red]regression[/] step {probe['step']} ({escape(str(probe['label']))}): "
+                          f"{escape(str(probe['why']))}")
+    console.print(f"\ndiff: {record['verdict']} ({escape(str(record['verdict_reason']))})")
+    console.print(f"reports: {report_dir}/diff.json, diff.md, diff.html")

@@ -74,3 +74,26 @@ def test_interrupted_run_deletes_its_groups(tmp_path: Path, signum: signal.Signa
         report = run.report
         assert report["verdict"] == "inconclusive" and "interrupted" in report["verdict_reason"]
         assert "interrupted" in run.output
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+def test_interrupted_diff_deletes_the_live_sides_groups(tmp_path: Path, signum: signal.Signals) -> None:
+    """`diff mock --endpoint-b …`, stopped mid-way: exit 3, and the live side keeps no group."""
+    with _GATE, reference(ReferenceConfig(key=KEY), SlowReference, delay=DELAY_S) as server:
+        service = server.service
+        args = ["diff", "mock", "--endpoint-b", server.base_url, "--key-b", KEY, "--report-dir",
+                str(tmp_path / "diff")]
+        started = time.monotonic()
+        proc = start_cli(*args, cwd=tmp_path)
+        try:
+            deadline = started + 90
+            while len(service.request_log) < MID_RUN_REQUESTS:
+                assert proc.poll() is None, "the diff ended before it could be interrupted"
+                assert time.monotonic() < deadline, "the live side got no requests within 90 s"
+                time.sleep(0.01)
+            proc.send_signal(signum)
+        finally:
+            run = finish(proc, args, started, 60, None)
+        assert run.returncode == 3, run.describe()
+        assert_no_traceback(run)
+        assert conformance_groups(list_group_ids(server.base_url, KEY)) == []
