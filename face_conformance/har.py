@@ -21,6 +21,7 @@ from . import __version__
 from .probes import probe_from_record
 from .recording import Entry
 from .redaction import hide_secret_bytes, is_secret_header, redacted_copy
+from .reference.service import FORCE_KINDS
 from .result import RunResult
 from .runner import Runner
 from .settings import Settings
@@ -30,6 +31,7 @@ HAR_FILE = "exchanges.har"
 FORMAT = 1
 #: A recording bigger than this is refused rather than read into memory.
 MAX_HAR_BYTES = 256 * 1024 * 1024
+MAX_PARALLEL = 16  # parallel updates a recorded step may ask for
 STEP_CALLS = ("setup", "run", "recover_after", "flush", "concurrent_writes", "training", "teardown")
 #: Settings a replay takes from the recording (the rest are about sending, which a replay does not do).
 RECORDED_SETTINGS = ("profile", "strict", "strict_messages", "seed", "timeout", "person_group_id", "person_id",
@@ -46,7 +48,8 @@ def write_har(run: Runner, result: RunResult, report_dir: Path, *, interrupted: 
     """Write `exchanges.har` of a finished run into `report_dir`."""
     path = Path(report_dir) / HAR_FILE
     path.parent.mkdir(parents=True, exist_ok=True)
-    text = json.dumps(build_har(run, result, interrupted=interrupted), ensure_ascii=False, indent=1)
+    # Compact: json's fast encoder runs only without indent (a default run's HAR is about 1.5 MB).
+    text = json.dumps(build_har(run, result, interrupted=interrupted), ensure_ascii=False)
     path.write_text(text, encoding="utf-8")
     return path
 
@@ -54,7 +57,9 @@ def write_har(run: Runner, result: RunResult, report_dir: Path, *, interrupted: 
 def build_har(run: Runner, result: RunResult, *, interrupted: bool = False) -> dict[str, Any]:
     """The HAR 1.2 document of a run, every credential and registered secret masked."""
     judged = run.ledger.judged()
-    entries = [_entry(e, judged.get(e.exchange.entry or -1, [])) for e in run.client.recording.in_order()]
+    steps = run.client.recording.steps
+    entries = [_entry(e, judged.get(e.exchange.entry if e.exchange.entry is not None else -1, []), steps)
+               for e in run.client.recording.in_order()]
     target = result["target"]
     log = {
         "version": "1.2",
@@ -83,8 +88,10 @@ def settings_record(settings: Settings) -> dict[str, Any]:
     return out
 
 
-def _entry(entry: Entry, judged: list[tuple[str, str]]) -> dict[str, Any]:
+def _entry(entry: Entry, judged: list[tuple[str, str]], steps: list[dict[str, Any]]) -> dict[str, Any]:
     exchange = entry.exchange
+    step = steps[entry.step] if 0 <= entry.step < len(steps) else {}
+    probe = step.get("probe") if isinstance(step.get("probe"), dict) else {}
     answer = exchange.answer
     wait_ms = round(answer.elapsed_s * 1000, 3) if answer else 0
     out: dict[str, Any] = {
@@ -96,7 +103,8 @@ def _entry(entry: Entry, judged: list[tuple[str, str]]) -> dict[str, Any]:
         "cache": {},
         "timings": {"send": 0, "wait": wait_ms, "receive": 0},
         "_conformance": {
-            "step": entry.step, "purpose": entry.purpose, "key_sent": entry.key,
+            "step": entry.step, "call": step.get("call"), "probe": probe.get("label"),
+            "purpose": entry.purpose, "key_sent": entry.key,
             "error": exchange.error, "truncated": bool(answer and answer.truncated),
             "judged": [{"row": row, "verdict": verdict} for row, verdict in judged],
         },
@@ -208,11 +216,14 @@ def _check_step(path: Path, number: int, step: Any) -> None:
         raise HarError(f"{path}: step {number} is not one of the suite's steps ({', '.join(STEP_CALLS)})")
     if step["call"] in ("run", "recover_after"):
         try:
-            probe_from_record(step.get("probe"))
+            probe = probe_from_record(step.get("probe"))
         except ValueError as exc:
             raise HarError(f"{path}: step {number} ({step['call']}): {exc}") from None
-    if not isinstance(step.get("training", False), bool) or not isinstance(step.get("n", 4), int):
-        raise HarError(f"{path}: step {number} ({step['call']}) has arguments of the wrong type")
+        if probe.force is not None and probe.force not in FORCE_KINDS:
+            raise HarError(f"{path}: step {number} forces {probe.force!r}, a state the suite never forces")
+    n = step.get("n", 4)
+    if not isinstance(step.get("training", False), bool) or not isinstance(n, int) or not 1 <= n <= MAX_PARALLEL:
+        raise HarError(f"{path}: step {number} ({step['call']}) has arguments of the wrong type or size")
 
 
 def _load(path: Path) -> Any:

@@ -298,6 +298,7 @@ def probe_from_record(record: Any) -> Probe:
         if record.get(name) is not None and not isinstance(record[name], str):
             raise ValueError(f"a probe's {name!r} is not a string")
         kw[name] = record.get(name)
+    _check_key(kw["key"])
     rows = record.get("rows", [])
     if not isinstance(rows, list) or not all(isinstance(r, str) for r in rows):
         raise ValueError("a probe's 'rows' is not a list of strings")
@@ -307,3 +308,16 @@ def probe_from_record(record: Any) -> Probe:
         raise ValueError("a probe's 'extra_headers' is not a list of [name, value] pairs")
     return Probe(**kw, rows=tuple(rows), extra_headers=tuple((h[0], h[1]) for h in headers),
                  generated=bool(record.get("generated", False)))
+
+
+def _check_key(key: str) -> None:
+    """A key descriptor the client can send: valid, wrong, missing, or a near miss by a known rule."""
+    if key in ("valid", "wrong", "missing"):
+        return
+    if key.startswith(NEAR_KEY):
+        try:
+            nearmiss.derive("key", key[len(NEAR_KEY):], "0123456789abcdef" * 8)  # as long as any key
+            return
+        except (nearmiss.UnknownRule, ValueError, IndexError):
+            pass
+    raise ValueError(f"a probe's key {key!r} is none the suite sends (valid, wrong, missing, near:RULE)")

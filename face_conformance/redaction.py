@@ -9,7 +9,6 @@ bug upstream might have let through (`redact_text`, `redacted_copy`).
 
 from __future__ import annotations
 
-import copy
 import json
 import re
 from collections.abc import Iterable, Mapping
@@ -51,7 +50,11 @@ _SECRET_IN_TEXT = (
     re.compile(r"(?i)([?&]subscription-key=)(?!\*\*\*)[^&#\s'\"]+"),
 )
 
+#: A quick first look: text that names none of these holds no header line or query key to mask.
+_MAY_HOLD_SECRET = re.compile(rf"(?i){_NAMES_IN_TEXT}|subscription-key=")
+
 _SECRETS: set[str] = set()
+_LONGEST_FIRST: tuple[str, ...] = ()
 
 
 def is_secret_header(name: Any) -> bool:
@@ -65,25 +68,33 @@ def register_secret(secret: str | None) -> None:
         _SECRETS.add(secret)
 
 
+def _longest_first() -> tuple[str, ...]:
+    """The secrets, longest first: a near-miss key (a prefix of the real one) must not eat the real
+    key's start and leave its tail showing. Sorted again only when the set has changed."""
+    global _LONGEST_FIRST
+    if len(_LONGEST_FIRST) != len(_SECRETS) or not _SECRETS.issuperset(_LONGEST_FIRST):
+        _LONGEST_FIRST = tuple(sorted(_SECRETS, key=len, reverse=True))
+    return _LONGEST_FIRST
+
+
 def hide_secrets(text: str, secret: str | None = None) -> str:
     """Text with every registered secret, and `secret` when given, replaced by ***.
 
     `secret` covers a key that is not registered (yet): the client hides its own key in exception
     messages and echoed headers with it, whatever its length.
     """
-    secrets = set(_SECRETS)
-    if secret:
-        secrets.add(secret)
-    # Longest first: a near-miss key (a prefix of the real one) must not eat the real key's start
-    # and leave its tail showing.
-    for value in sorted(secrets, key=len, reverse=True):
-        text = text.replace(value, REDACTED)
+    secrets = _longest_first()
+    if secret and secret not in _SECRETS:
+        secrets = tuple(sorted((*secrets, secret), key=len, reverse=True))
+    for value in secrets:
+        if value in text:
+            text = text.replace(value, REDACTED)
     return text
 
 
 def hide_secret_bytes(data: bytes) -> bytes:
     """Bytes with every registered secret (as UTF-8) replaced by ***: for bodies kept as bytes."""
-    for value in sorted(_SECRETS, key=len, reverse=True):
+    for value in _longest_first():
         data = data.replace(value.encode("utf-8"), REDACTED.encode("ascii"))
     return data
 
@@ -95,14 +106,19 @@ def redact_headers(headers: Iterable[tuple[str, str]]) -> dict[str, str]:
 
 def redact_text(text: str) -> str:
     """Text with a key in a header line or URL query, and every registered secret, shown as ***."""
-    for pattern in _SECRET_IN_TEXT:
-        text = pattern.sub(lambda m: m.group(1) + REDACTED, text)
+    if _MAY_HOLD_SECRET.search(text):
+        for pattern in _SECRET_IN_TEXT:
+            text = pattern.sub(lambda m: m.group(1) + REDACTED, text)
     return hide_secrets(text)  # and the run's own key, wherever a server echoed it
 
 
 def redacted_copy(result: Mapping[str, Any]) -> dict[str, Any]:
-    """A deep copy of a result dict with every credential-named value and every key in text masked."""
-    return _redact_value(copy.deepcopy(dict(result)))
+    """A copy of a result dict with every credential-named value and every key in text masked.
+
+    Every dict and list is rebuilt on the way (strings and numbers are immutable), so nothing of
+    the copy is shared with `result`.
+    """
+    return _redact_value(dict(result))
 
 
 def _redact_value(value: Any) -> Any:

@@ -148,7 +148,7 @@ def replay(recorded: Recorded, settings: Settings) -> tuple[Runner, Cassette, di
     cassette = Cassette(recorded.exchanges)
     endpoint = str(recorded.log["_conformance"].get("target", {}).get("endpoint", "a recording"))
     client = httpx.Client(base_url=recorded.origin or REPLAY_BASE_URL, transport=httpx.MockTransport(cassette))
-    target = Target(client=client, base_url=endpoint, mode="replay", forcer=lambda kind: None)
+    target = Target(client=client, base_url=endpoint, mode="replay", forcer=lambda kind, count=1: None)
     setup = next((s for s in recorded.steps if s.get("call") == "setup"), {})
     group_ids = [g for g in setup.get("group_ids", []) if isinstance(g, str)]
     run = Runner(settings, target, sleep=lambda seconds: None, group_ids=group_ids)

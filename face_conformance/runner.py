@@ -379,10 +379,14 @@ class Runner:
                 results[i] = None  # the client is halted; the main thread raises it below
 
         threads = [threading.Thread(target=worker, args=(i,), daemon=True) for i in range(n)]
+        if self.target.forcer:
+            self.target.forcer("slow-writes", n)  # the embedded reference: hold these writes, so they overlap
         for thread in threads:
             thread.start()
         for thread in threads:
             thread.join(self.settings.timeout * 3 + 10)
+        if self.target.forcer:
+            self.target.forcer("slow-writes", 0)
         if self.client.halted is not None:
             raise self.client.halted
         findings = self._judge_parallel(values, results, before) + self.met_on_the_way()

@@ -106,6 +106,10 @@ def _endpoint(raw: str | None, allow_insecure: bool) -> str | None:
             f"--endpoint {parts.scheme}://{parts.hostname} is plain http to a non-loopback host: the key would "
             "cross the network in clear text; use https or pass --allow-insecure"
         )
+    if parts.password:
+        from .redaction import register_secret
+
+        register_secret(parts.password)  # a password in the URL is masked like the key, everywhere
     # The client adds /face/v1.0 itself, so a pasted "…/face/v1.0/" is the same endpoint.
     path = parts.path.rstrip("/").removesuffix("/face/v1.0")
     return f"{parts.scheme}://{parts.netloc}{path}"

@@ -30,7 +30,8 @@ class Target:
     client: httpx.Client
     base_url: str
     mode: str
-    forcer: Callable[[str], None] | None = None
+    #: `forcer(kind, count=1)`: the reference's next updates answer or behave as `kind` (mock only).
+    forcer: Callable[..., None] | None = None
 
     @property
     def label(self) -> str:
@@ -51,14 +52,14 @@ def _limits(settings: Settings) -> httpx.Limits:
 
 
 def mock_reference(seed: int | None, variant: str | None = None, key: str | None = None) -> ReferenceService:
-    """The reference (or a zoo variant of it) as mock mode runs it: brief training, a write hold
-    so that parallel updates conflict, and 429s that announce no wait. It accepts `key` (the
-    run's effective key: a `--key`/FACE_KEY given to a mock run must not turn every answer into 401)."""
-    # The write hold is slept by every successful update, parallel or not: 10 ms makes the
-    # in-process parallel updates overlap in every trial, even on 2 busy cores (the zoo's conflict
-    # variants are caught only through a real conflict). 2 ms saved about 0.7 s of a default run
-    # but left which update wins, and whether any conflicts, more to the scheduler.
-    config = ReferenceConfig(training_seconds=0.2, write_hold_seconds=0.01, rate_limit_wait_seconds=0,
+    """The reference (or a zoo variant of it) as mock mode runs it: brief training, no write hold
+    but for the parallel updates (the runner forces "slow-writes" for them), and 429s that announce
+    no wait. It accepts `key` (the run's effective key: a `--key`/FACE_KEY given to a mock run
+    must not turn every answer into 401)."""
+    # A forced slow write holds the lock 10 ms: the in-process parallel updates then overlap in
+    # every trial, even on 2 busy cores (the zoo's conflict variants are caught only through a real
+    # conflict), and no other update pays for it (a hold on every write cost about 0.7 s a run).
+    config = ReferenceConfig(training_seconds=0.2, write_hold_seconds=0.0, rate_limit_wait_seconds=0,
                              seed=MOCK_SEED_OFFSET + (seed or 0), key=key or MOCK_KEY)
     if variant:
         from .zoo import VARIANTS

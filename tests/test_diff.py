@@ -131,6 +131,14 @@ def test_mock_against_a_loopback_service(tmp_path: Path) -> None:
     assert ("latin", "cjk") in languages
 
 
+def test_an_unreachable_side_is_inconclusive(recording: Path, tmp_path: Path) -> None:
+    """Nothing listens on the port: exit 3, and side B is named as the one that could not reach a verdict."""
+    run, record = _diff(str(recording), "--endpoint-b", "http://127.0.0.1:9", "--key-b", KEY, cwd=tmp_path)
+    assert run.returncode == 3, run.describe()
+    assert record["verdict"] == "inconclusive" and "side B" in record["verdict_reason"]
+    assert record["b"]["verdict"] == "inconclusive"
+
+
 # -- usage ---------------------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("args", [["mock"], ["mock", "mock", "mock"], ["--endpoint-b", "http://127.0.0.1:9"],

@@ -290,6 +290,12 @@ def _bad_files(good: dict[str, Any]) -> dict[str, bytes]:
     bad_step["log"]["_conformance"]["steps"][1]["call"] = "rm -rf"
     bad_probe = copy.deepcopy(good)
     next(s for s in bad_probe["log"]["_conformance"]["steps"] if s["call"] == "run")["probe"]["body"] = 7
+    bad_key = copy.deepcopy(good)
+    next(s for s in bad_key["log"]["_conformance"]["steps"] if s["call"] == "run")["probe"]["key_sent"] = "near:bogus"
+    bad_force = copy.deepcopy(good)
+    next(s for s in bad_force["log"]["_conformance"]["steps"] if s["call"] == "run")["probe"]["force"] = "teapot"
+    huge_n = copy.deepcopy(good)
+    next(s for s in huge_n["log"]["_conformance"]["steps"] if s["call"] == "concurrent_writes")["n"] = 10**9
     bad_base64 = copy.deepcopy(good)
     bad_base64["log"]["entries"][2]["response"]["content"].update(text="@@@", encoding="base64")
     return {
@@ -299,12 +305,15 @@ def _bad_files(good: dict[str, Any]) -> dict[str, bytes]:
         "other-creator": json.dumps(other).encode(), "future-format": json.dumps(future).encode(),
         "status-as-text": json.dumps(bad_status).encode(), "unknown-step": json.dumps(bad_step).encode(),
         "probe-body-number": json.dumps(bad_probe).encode(), "bad-base64": json.dumps(bad_base64).encode(),
+        "unknown-key-kind": json.dumps(bad_key).encode(), "unknown-force": json.dumps(bad_force).encode(),
+        "a-million-parallel-writes": json.dumps(huge_n).encode(),
     }
 
 
 @pytest.mark.parametrize("damage", ["empty", "truncated", "not-json", "json-array", "no-log", "not-utf8",
                                     "deeply-nested", "other-creator", "future-format", "status-as-text",
-                                    "unknown-step", "probe-body-number", "bad-base64", "missing", "directory"])
+                                    "unknown-step", "probe-body-number", "bad-base64", "unknown-key-kind",
+                                    "unknown-force", "a-million-parallel-writes", "missing", "directory"])
 def test_a_damaged_or_foreign_har_gets_exit_2_and_one_line(mock_run: Any, tmp_path: Path, damage: str) -> None:
     """Exit 2, one line naming the file's problem, no traceback, no report written."""
     path = tmp_path / "input.har"

@@ -153,3 +153,12 @@ def test_flags_are_taken_as_booleans() -> None:
 def test_numbers_must_be_finite(name: str, option: str, raw: str) -> None:
     with pytest.raises(ConfigError, match=option):
         build_settings({name: raw}, {})
+
+
+def test_a_password_in_the_endpoint_is_masked_like_the_key() -> None:
+    """https://user:password@host: the password never shows in what the suite prints or writes."""
+    from face_conformance.redaction import hide_secrets, redact_text
+
+    s = build_settings({"endpoint": "https://user:pw-hunter-2917@face.example", "key": "k" * 32}, {})
+    assert "pw-hunter-2917" not in hide_secrets(s.endpoint) and "pw-hunter-2917" not in redact_text(s.endpoint)
+    assert hide_secrets(s.endpoint) == "https://user:***@face.example"

@@ -28,7 +28,9 @@ from face_conformance.reference.model import Face, FaceModel, Group, GuidSource,
 
 JSON_CONTENT_TYPE = "application/json; charset=utf-8"
 API_PREFIX = ("face", "v1.0")
-FORCE_KINDS = ("quota", "rate-limit", "rate-limit-retry-after", "concurrent")
+FORCE_KINDS = ("quota", "rate-limit", "rate-limit-retry-after", "concurrent", "slow-writes")
+#: How long a forced slow write holds the face's write lock (at least; the config's hold if longer).
+FORCED_HOLD_SECONDS = 0.01
 NAME_LIMIT = 128  # Create Person Group / Create Person, from the OpenAPI document
 SUPPORT_USER_DATA_LIMIT = 16384  # userData of groups and persons, from the OpenAPI document
 DEFAULT_TOP = 1000
@@ -410,11 +412,18 @@ class ReferenceService:
         if not face.write_lock.acquire(blocking=False):
             self.fail("409.concurrent")
         try:
-            if self.config.write_hold_seconds > 0:
-                time.sleep(self.config.write_hold_seconds)
+            hold = self.write_hold()
+            if hold > 0:
+                time.sleep(hold)
             self.store_user_data(face, value)
         finally:
             face.write_lock.release()
+
+    def write_hold(self) -> float:
+        """Seconds this write holds the face's lock: the config's, or a forced slow write's (used up)."""
+        if self.take_forced("slow-writes"):
+            return max(self.config.write_hold_seconds, FORCED_HOLD_SECONDS)
+        return self.config.write_hold_seconds
 
     def store_user_data(self, face: Face, value: str | None) -> None:
         """Keep the value exactly as sent: no trimming, no normalisation."""

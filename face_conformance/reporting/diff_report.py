@@ -16,12 +16,13 @@ from pathlib import Path
 from typing import Any
 
 from ..diff import CLASSES, DIVERGENCE, IMPROVEMENT, ONE_SIDE, REGRESSION, SAME
-from ..redaction import redacted_copy
+from ..redaction import excerpt, redacted_copy
 from .html_report import _CSS, _e, _pill, _request, _response
 
 FILES = {"json": "diff.json", "markdown": "diff.md", "html": "diff.html"}
 SHOWN = (DIVERGENCE, REGRESSION, IMPROVEMENT, ONE_SIDE)  # the probes the page shows one by one
 MARKDOWN_LIMIT = 20
+STORED_CHARS = 160  # of a stored value shown beside a probe (diff.json has it whole)
 _CLASS_STYLE = {REGRESSION: "fail", IMPROVEMENT: "pass", DIVERGENCE: "info", ONE_SIDE: "not-observed",
                 SAME: "not-applicable"}
 
@@ -131,7 +132,8 @@ def _answer(side: Mapping[str, Any] | None) -> str:
     if not side:
         return '<p class="muted">Not performed on this side.</p>'
     judged = ", ".join(f"{row} {verdict}" for row, verdict in (side.get("judged") or {}).items()) or "no row"
-    parts = [f'<p class="judged">Judged: {_e(judged)}; stored afterwards: {_e(repr(side.get("stored")))}</p>']
+    stored = excerpt(repr(side.get("stored")), STORED_CHARS).marked()
+    parts = [f'<p class="judged">Judged: {_e(judged)}; stored afterwards: {_e(stored)}</p>']
     for key in ("exchange", "read_back"):
         item = side.get(key)
         if item:
@@ -142,7 +144,8 @@ def _answer(side: Mapping[str, Any] | None) -> str:
 
 _DIFF_CSS = """
 .sides{display:grid;grid-template-columns:1fr 1fr;gap:14px}
-.side{min-width:0}
+.side{min-width:0;overflow-wrap:anywhere}
+.side pre{white-space:pre-wrap;word-break:break-all}
 .probe{border:1px solid var(--line);border-left:4px solid var(--line);border-radius:8px;padding:10px 12px;
 margin:10px 0;background:#fff}
 .probe[data-class=regression]{border-left-color:var(--fail)}

@@ -421,7 +421,7 @@ class ConcurrentRollback(ReferenceService):
         try:
             before = face.user_data
             self.store_user_data(face, value)
-            time.sleep(max(self.config.write_hold_seconds, 0.05))
+            time.sleep(max(self.write_hold(), 0.05))
             with self._lock:
                 overlapped = id(face) in self._overlapped
                 self._overlapped.discard(id(face))

@@ -176,8 +176,9 @@ class BracedGuidNotFound(ReferenceService):
 class NoWriteLock(ReferenceService):
     def write_face(self, face: Face, value: str | None) -> None:
         """Store after the hold, never a 409."""
-        if self.config.write_hold_seconds > 0:
-            time.sleep(self.config.write_hold_seconds)
+        hold = self.write_hold()
+        if hold > 0:
+            time.sleep(hold)
         self.store_user_data(face, value)
 
 
