@@ -147,6 +147,23 @@ def user_data_size(value: str) -> tuple[int, int]:
     return len(value.encode("utf-8", errors="surrogatepass")), len(value)
 
 
+def user_data_reading(expectation: Expectation, exchange: Exchange) -> tuple[str, str] | None:
+    """Which reading of "1KB" an answer shows, as (`chars` or `bytes`, a summary); None when it shows none.
+
+    Only a userData between the two readings (at most 1024 code points, over 1024 UTF-8 bytes),
+    in a request whose every conforming answer is 200 or 400 for its size, tells them apart.
+    """
+    value = expectation.user_data
+    if not isinstance(value, str) or exchange.status not in (200, 400):
+        return None
+    size_bytes, points = user_data_size(value)
+    if not points <= 1024 < size_bytes or {a.answer_row for a in expectation.allowed} - {OK, TOO_LONG}:
+        return None
+    reading = "characters (code points or UTF-16 units)" if exchange.status == 200 else "UTF-8 bytes"
+    return ("chars" if exchange.status == 200 else "bytes",
+            f"reads 1KB as {reading}: userData of {points} code points / {size_bytes} bytes got HTTP {exchange.status}")
+
+
 # ---------------------------------------------------------------------------------------------
 # Expectations
 

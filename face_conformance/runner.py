@@ -197,6 +197,10 @@ class Runner:
         findings += conflicts + oracle.judge(exchange, expectation, strict_messages=self.settings.strict_messages)
         if probe.generated:
             findings += schema_checks.findings(exchange)
+        reading = oracle.user_data_reading(expectation, exchange)
+        if reading is not None:
+            self.ledger.observe(f"info.userdata-reading-{reading[0]}", oracle.TOO_LONG, reading[1],
+                                exchange.to_dict("info", "an answer between the two readings of 1KB"))
         findings += self._side_effects(probe, expectation, exchange)
         return Seen(exchange, findings + self.met_on_the_way())
 

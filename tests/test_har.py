@@ -101,6 +101,9 @@ def assert_same_verdict(run: Any, replayed: Any) -> None:
     assert _outcomes(replayed.report) == _outcomes(run.report)
     assert replayed.report["target"]["mode"] == "replay"
     assert replayed.report["target"]["recorded"]["verdict"] == run.report["verdict"]
+    # The INFO observations are judged again too (a replay adds only its own, when it lacked something).
+    observed = {o["id"] for o in replayed.report["observations"] if not o["id"].startswith("info.replay")}
+    assert observed == {o["id"] for o in run.report["observations"]}
 
 
 @pytest.fixture(scope="module")

@@ -129,6 +129,23 @@ def test_info_note_says_which_reading_the_server_follows() -> None:
     assert "600 code points" in note and "1200 UTF-8 bytes" in note and "bytes" in note
 
 
+@pytest.mark.parametrize(("value", "status", "reading"), [
+    ("é" * 600, "200", "chars"), ("é" * 600, "400", "bytes"), ("😀" * 1024, "400", "bytes"),
+    ("x" * 1024, "200", None), ("x" * 1025, "400", None), ("é" * 600, "415", None)])
+def test_only_an_answer_between_the_two_readings_tells_which_one(value: str, status: str, reading: str | None
+                                                                  ) -> None:
+    """The INFO on the reading of 1KB: from a size between the readings, answered 200 or 400, and only then."""
+    found = oracle.user_data_reading(expect(probe(value), world()), answered(status))
+    assert (found[0] if found else None) == reading
+    if found:
+        assert f"{len(value)} code points" in found[1]
+
+
+def test_a_request_with_another_fault_tells_no_reading() -> None:
+    """A wrong key's 400 says nothing about the size."""
+    assert oracle.user_data_reading(expect(probe("é" * 600, key="wrong"), world()), answered("400")) is None
+
+
 def test_empty_string_is_valid_user_data() -> None:
     p = probe("")
     assert expect(p, world()).primary == "200.ok"

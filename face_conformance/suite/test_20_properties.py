@@ -8,7 +8,7 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from face_conformance import nearmiss, oracle, strategies
+from face_conformance import nearmiss, strategies
 from face_conformance.client import NEAR_KEY
 from face_conformance.failures import assert_held
 from face_conformance.oracle import Finding, user_data_size
@@ -45,23 +45,8 @@ def _send(runner: Runner, label: str, rows: tuple[str, ...], **kw: object) -> li
 def test_user_data_boundary(gen: Runner, rows: tuple[str, ...], value: str) -> None:
     """At most 1024 UTF-8 bytes MUST be accepted, over 1024 code points MUST be rejected; between, either."""
     size_bytes, points = user_data_size(value)
-    findings = _send(gen, f"userData of {size_bytes} UTF-8 bytes / {points} code points", rows,
-                     body=user_data_body(value))
-    _note_reading(gen, size_bytes, points, findings)
-
-
-def _note_reading(runner: Runner, size_bytes: int, points: int, findings: list[Finding]) -> None:
-    """Report which reading of '1KB' the server follows (INFO), from this in-between probe's own answer."""
-    # The answer's own finding is on one of the two rows (read-backs and conflicts are on others).
-    patch = next((f.exchange for f in findings if f.row in (oracle.TOO_LONG, oracle.OK)
-                  and f.exchange is not None and f.exchange.request.method == "PATCH"), None)
-    if not (points <= 1024 < size_bytes) or patch is None or patch.status not in (200, 400):
-        return
-    status = patch.status
-    reading = "characters (code points or UTF-16 units)" if status == 200 else "UTF-8 bytes"
-    runner.ledger.observe(f"info.userdata-reading-{'chars' if status == 200 else 'bytes'}", oracle.TOO_LONG,
-                          f"reads 1KB as {reading}: userData of {points} code points / {size_bytes} bytes got "
-                          f"HTTP {status}", patch.to_dict("info", "boundary probe"))
+    # The runner notes which reading of "1KB" an answer between the two shows (INFO).
+    _send(gen, f"userData of {size_bytes} UTF-8 bytes / {points} code points", rows, body=user_data_body(value))
 
 
 @pytest.mark.row("x.read-after-write")
