@@ -43,6 +43,8 @@ class Answer:
     status: int | None
     code: Any = None
     language: str | None = None  # "cjk" or "latin": the script of error.message
+    envelope: tuple[str, ...] | None = None  # the fields of the error object, sorted; None without one
+    media: str | None = None  # the answer's media type, without parameters
     stored: Any = "(not read)"  # the userData read back after the probe within the step
     exchange: Exchange | None = None
     read_back: Exchange | None = None
@@ -51,7 +53,7 @@ class Answer:
     def differs_from(self, other: Answer) -> list[str]:
         """The ways this answer differs from another: status, code, message language, stored value."""
         out = []
-        for name in ("status", "code", "language"):
+        for name in ("status", "code", "language", "envelope", "media"):
             if getattr(self, name) != getattr(other, name):
                 out.append(f"{name} {getattr(other, name)!r} vs {getattr(self, name)!r}")
         if "(not read)" not in (self.stored, other.stored) and self.stored != other.stored:
@@ -80,10 +82,22 @@ def answer_of(entries: list[Entry], judged: Mapping[int, list[tuple[str, str]]])
     if after and after[0].answer is not None:
         data = after[0].answer.json()
         stored = data.get("userData") if isinstance(data, dict) else "(not JSON)"
-    message = probe.answer.error_field("message") if probe.answer else None
+    return Answer(probe.status, *_error_shape(probe), stored=stored, exchange=probe,
+                  read_back=after[0] if after else None, judged={row: _worst(v) for row, v in rows.items()})
+
+
+def _error_shape(exchange: Exchange) -> tuple[Any, str | None, tuple[str, ...] | None, str | None]:
+    """(error.code, the script of error.message, the error object's fields, the media type) of an answer."""
+    answer = exchange.answer
+    if answer is None:
+        return None, None, None, None
+    message = answer.error_field("message")
     language = None if not isinstance(message, str) else ("cjk" if _CJK.search(message) else "latin")
-    return Answer(probe.status, probe.answer.error_field("code") if probe.answer else None, language, stored,
-                  probe, after[0] if after else None, {row: _worst(v) for row, v in rows.items()})
+    data = answer.json()
+    error = data.get("error") if isinstance(data, dict) else None
+    envelope = tuple(sorted(error)) if isinstance(error, dict) else None
+    media = (answer.header("content-type") or "").split(";", 1)[0].strip().lower() or None
+    return answer.error_field("code"), language, envelope, media
 
 
 # -- the judgement of a difference -----------------------------------------------------------------
@@ -170,7 +184,9 @@ def _probe_record(index: int, step: Mapping[str, Any], a: Answer | None, b: Answ
 def _side(answer: Answer | None) -> dict[str, Any] | None:
     if answer is None:
         return None
-    return {"status": answer.status, "code": answer.code, "language": answer.language, "stored": answer.stored,
+    return {"status": answer.status, "code": answer.code, "language": answer.language,
+            "envelope": list(answer.envelope) if answer.envelope is not None else None, "media": answer.media,
+            "stored": answer.stored,
             "judged": answer.judged,
             "exchange": answer.exchange.to_dict("info", "the probe's answer") if answer.exchange else None,
             "read_back": answer.read_back.to_dict("info", "read back afterwards") if answer.read_back else None}

@@ -196,6 +196,16 @@ def test_a_row_seen_on_one_side_only_is_no_difference() -> None:
     assert classify_row("pass", "fail") == diff.REGRESSION and classify_row("fail", "pass") == diff.IMPROVEMENT
 
 
+def test_the_envelope_and_media_type_are_compared_too() -> None:
+    """Same status and code, but another error object or media type: a divergence that says which."""
+    a = Answer(400, code="BadArgument", envelope=("code", "message"), media="application/json")
+    b = Answer(400, code="BadArgument", envelope=("code", "innererror", "message"), media="application/json")
+    kind, why = classify(a, b)
+    assert kind == diff.DIVERGENCE and "envelope" in why
+    assert classify(a, Answer(400, code="BadArgument", envelope=("code", "message"), media="text/json"))[0] == \
+        diff.DIVERGENCE
+
+
 def test_without_answers_only_rows_count() -> None:
     """Parallel writes and training: which write won, or when training ended, is no divergence."""
     assert classify(_answer(200), _answer(409), answers=False)[0] == diff.SAME
