@@ -38,12 +38,13 @@ def build_parser() -> Parser:
 
     add_serve_arguments(serve)
     cleanup = commands.add_parser("cleanup", help="delete leftover conformance-* person groups")
-    for name in ("endpoint", "key", "timeout"):
-        cleanup.add_argument(f"--{name}")
-    cleanup.add_argument("--allow-insecure", action="store_true")
+    cleanup.add_argument("--endpoint", help="the endpoint whose leftover groups go (default: $FACE_ENDPOINT)")
+    cleanup.add_argument("--key", help="its key (default: $FACE_KEY)")
+    cleanup.add_argument("--timeout", help="seconds to wait for each answer (default 30)")
+    cleanup.add_argument("--allow-insecure", action="store_true", help="allow plain http to a non-loopback host")
     baseline = commands.add_parser("baseline", help="write a starting baseline from a run's conformance.json")
-    baseline.add_argument("--from", dest="source", required=True)
-    baseline.add_argument("--out")
+    baseline.add_argument("--from", dest="source", required=True, help="a run's conformance.json")
+    baseline.add_argument("--out", help="the YAML file to write (default: standard output)")
     commands.add_parser("list", help="print the rows")
     judge = commands.add_parser("judge", help="re-judge a recorded run (exchanges.har) offline, by today's rules")
     judge.add_argument("har", metavar="FILE.har", help="a recording a run left in its report directory")

@@ -5,12 +5,12 @@ from __future__ import annotations
 import pytest
 
 # Variables that would point a self-test at a live endpoint, leak a key, or write a CI summary.
-CLEARED_ENV = ("FACE_ENDPOINT", "FACE_KEY", "GITHUB_STEP_SUMMARY")
+CLEARED_ENV = ("FACE_ENDPOINT", "FACE_KEY", "FACE_KEY_A", "FACE_KEY_B", "GITHUB_STEP_SUMMARY")
 
 
 @pytest.fixture(autouse=True)
 def _clean_face_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Remove FACE_ENDPOINT, FACE_KEY and GITHUB_STEP_SUMMARY for the duration of each test.
+    """Remove FACE_ENDPOINT, the FACE_KEY* keys and GITHUB_STEP_SUMMARY for the duration of each test.
 
     monkeypatch restores them afterwards, and a test may still set them itself.
     """

@@ -171,6 +171,16 @@ def test_report_header_says_where_and_how_never_the_key(pytester: pytest.Pyteste
     assert KEY not in result.stdout.str() + result.stderr.str()
 
 
+def test_a_shell_pointed_at_a_live_endpoint_leaves_self_tests_alone(pytester: pytest.Pytester,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """FACE_ENDPOINT (even without FACE_KEY) is read by a suite session only: other sessions stay in mock mode."""
+    monkeypatch.setenv("FACE_ENDPOINT", "https://face.example")
+    pytester.makepyfile("def test_nothing():\n    pass\n")
+    result = pytester.runpytest_subprocess("-p", "face_conformance.plugin")
+    assert result.ret == 0, result.stdout.str() + result.stderr.str()
+    result.stdout.fnmatch_lines(["face-conformance *: target embedded reference, mode mock*"])
+
+
 def test_only_a_suite_session_loads_the_suite_profile(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(
         "from hypothesis import HealthCheck, settings\n"
