@@ -11,6 +11,7 @@ exchanges left unused are reported, which is what tells a recording of an older 
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from collections import defaultdict
@@ -247,9 +248,18 @@ def judge(path: Path, *, report_dir: Path, strict: bool | None = None, strict_me
     if ours.get("interrupted") is True:
         run.ledger.stop("inconclusive", "the recorded run was interrupted")
     return build_result(settings, run, started=started_iso, duration_s=time.monotonic() - started, mode="replay",
-                        recorded={"file": Path(path).name, "suite_version": recorded.version,
+                        recorded={"file": Path(path).name, "link": _link(Path(path), report_dir),
+                                  "suite_version": recorded.version,
                                   "mode": original.get("mode"), "started": original.get("started"),
                                   "verdict": ours.get("verdict"), "entries": len(recorded.exchanges)})
+
+
+def _link(path: Path, report_dir: Path) -> str:
+    """The recording as the replay's report.html links it: relative to the report, where it can be."""
+    try:
+        return Path(os.path.relpath(path.resolve(), report_dir.resolve())).as_posix()
+    except ValueError:  # another drive (Windows): a relative path does not exist
+        return path.name
 
 
 def _note_mismatches(run: Runner, cassette: Cassette) -> None:

@@ -171,6 +171,9 @@ def test_judge_reproduces_a_mock_run(mock_run: Any, tmp_path: Path) -> None:
     assert not [o for o in replayed.report["observations"] if o["id"].startswith("info.replay")]
     page = (tmp_path / "r2" / "report.html").read_text(encoding="utf-8")
     assert "Recorded" in page and "its verdict then: conformant" in page
+    link = replayed.report["target"]["recorded"]["link"]
+    assert (tmp_path / "r2" / link).resolve() == (mock_run.report_dir / HAR_FILE).resolve()
+    assert f'<a href="{link}">' in page
 
 
 @pytest.mark.parametrize(("variant", "profile", "code"), [

@@ -112,7 +112,9 @@ def recorded_line(recorded: Mapping[str, Any]) -> str:
 def har_file(result: Mapping[str, Any]) -> str:
     """The recording a report's entry numbers refer to."""
     recorded = (result.get("target") or {}).get("recorded")
-    return as_text(recorded.get("file")) if isinstance(recorded, Mapping) else "exchanges.har"
+    if not isinstance(recorded, Mapping):
+        return "exchanges.har"
+    return as_text(recorded.get("link") or recorded.get("file"))
 
 
 def entries_text(entries: list[int], limit: int = 30) -> str:
