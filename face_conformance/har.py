@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import json
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -27,6 +28,7 @@ from .runner import Runner
 from .settings import Settings
 
 HAR_FILE = "exchanges.har"
+PAGE_ID = "run"
 #: The version of the `_conformance` fields; a reader refuses what it does not know.
 FORMAT = 1
 #: A recording bigger than this is refused rather than read into memory.
@@ -61,11 +63,16 @@ def build_har(run: Runner, result: RunResult, *, interrupted: bool = False) -> d
     entries = [_entry(e, judged.get(e.exchange.entry if e.exchange.entry is not None else -1, []), steps)
                for e in run.client.recording.in_order()]
     target = result["target"]
+    comment = (f"target {target['endpoint']}, mode {target['mode']}, profile {target['profile']}, "
+               f"seed {'none' if target['seed'] is None else target['seed']}")
+    started = entries[0]["startedDateTime"] if entries else _iso(time.time())
     log = {
         "version": "1.2",
         "creator": {"name": "face-conformance", "version": __version__},
-        "comment": (f"target {target['endpoint']}, mode {target['mode']}, profile {target['profile']}, "
-                    f"seed {'none' if target['seed'] is None else target['seed']}"),
+        "comment": comment,
+        # One page for the whole run: viewers that group entries by page show them together.
+        "pages": [{"startedDateTime": started, "id": PAGE_ID, "title": f"face-conformance run: {comment}",
+                   "pageTimings": {"onContentLoad": -1, "onLoad": -1}}],
         "entries": entries,
         "_conformance": {
             "format": FORMAT,
@@ -95,8 +102,8 @@ def _entry(entry: Entry, judged: list[tuple[str, str]], steps: list[dict[str, An
     answer = exchange.answer
     wait_ms = round(answer.elapsed_s * 1000, 3) if answer else 0
     out: dict[str, Any] = {
-        "startedDateTime": dt.datetime.fromtimestamp(entry.started, dt.UTC).isoformat(timespec="milliseconds")
-        .replace("+00:00", "Z"),
+        "pageref": PAGE_ID,
+        "startedDateTime": _iso(entry.started),
         "time": wait_ms,
         "request": _request(entry),
         "response": _response(entry),
@@ -112,6 +119,10 @@ def _entry(entry: Entry, judged: list[tuple[str, str]], steps: list[dict[str, An
     if exchange.error:
         out["comment"] = exchange.error
     return out
+
+
+def _iso(seconds: float) -> str:
+    return dt.datetime.fromtimestamp(seconds, dt.UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def _headers(headers: tuple[tuple[str, str], ...]) -> list[dict[str, str]]:

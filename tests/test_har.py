@@ -34,6 +34,10 @@ HAR_SCHEMA: dict[str, Any] = {
             "creator": {"type": "object", "required": ["name", "version"],
                         "properties": {"name": {"type": "string"}, "version": {"type": "string"}}},
             "comment": {"type": "string"},
+            "pages": {"type": "array", "items": {
+                "type": "object", "required": ["startedDateTime", "id", "title", "pageTimings"],
+                "properties": {"startedDateTime": {"type": "string"}, "id": {"type": "string"},
+                               "title": {"type": "string"}, "pageTimings": {"type": "object"}}}},
             "entries": {"type": "array", "items": {
                 "type": "object",
                 "required": ["startedDateTime", "time", "request", "response", "cache", "timings"],
@@ -127,6 +131,8 @@ def test_a_mock_run_leaves_a_har_of_every_request(mock_run: Any) -> None:
     assert len(log["entries"]) == mock_run.report["requests"]
     started = [e["startedDateTime"] for e in log["entries"]]
     assert started == sorted(started)
+    pages = {page["id"] for page in log["pages"]}
+    assert {e["pageref"] for e in log["entries"]} <= pages
     steps = log["_conformance"]["steps"]
     assert steps[0]["call"] == "setup" and steps[-1]["call"] == "teardown"
     for entry in log["entries"]:
