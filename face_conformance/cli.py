@@ -77,6 +77,8 @@ def add_diff_arguments(diff: argparse.ArgumentParser) -> None:
     diff.add_argument("--budget", help="at most this many requests to each live side")
     diff.add_argument("--timeout", help="seconds to wait for each answer (default 30)")
     diff.add_argument("--seed", type=int, default=0, help="the seed of the suite's run when both sides answer")
+    diff.add_argument("--face-url", help="the image URL a live side's Add Face is given (default: the suite's sample)")
+    diff.add_argument("--face-image", help="an image file a live side's Add Face is given instead")
     diff.add_argument("--allow-insecure", action="store_true", help="allow plain http to a non-loopback host")
 
 
@@ -261,7 +263,8 @@ def cmd_diff(args: argparse.Namespace) -> int:
     terminate_as_interrupt()  # a live side's groups are deleted on SIGTERM too
     options = Options(report_dir=Path(args.report_dir), strict=args.strict, strict_messages=args.strict_messages,
                       max_rps=args.max_rps, budget=args.budget, timeout=args.timeout,
-                      allow_insecure=args.allow_insecure, seed=args.seed)
+                      allow_insecure=args.allow_insecure, seed=args.seed, face_url=args.face_url,
+                      face_image=args.face_image)
     try:
         record = compare(a, b, options)
     except HarError as exc:

@@ -70,6 +70,8 @@ class Options:
     timeout: str | None = None
     allow_insecure: bool = False
     seed: int = 0
+    face_url: str | None = None  # the image a live side's Add Face gets (default: the suite's sample)
+    face_image: str | None = None
 
 
 def recorded_side(spec: SideSpec, options: Options) -> tuple[Side, Recorded]:
@@ -93,6 +95,8 @@ def service_settings(spec: SideSpec, options: Options, profile: str) -> Settings
         "strict_messages": options.strict_messages, "max_rps": options.max_rps, "budget": options.budget,
         "timeout": options.timeout, "allow_insecure": options.allow_insecure, "variant": spec.variant,
         "seed": str(options.seed), "report_dir": str(options.report_dir),
+        "face_url": options.face_url if spec.endpoint else None,
+        "face_image": options.face_image if spec.endpoint else None,
     }, environ={})
 
 
@@ -126,8 +130,9 @@ def suite_recording(spec: SideSpec, options: Options) -> Path:
     argv = ["run", "--report-dir", str(where), "--seed", str(options.seed)]
     argv += ["--endpoint", spec.endpoint, "--key", spec.key or ""] if spec.endpoint else []
     argv += ["--variant", spec.variant] if spec.variant else []
+    face = ((("--face-url", options.face_url), ("--face-image", options.face_image)) if spec.endpoint else ())
     for flag, value in (("--max-rps", options.max_rps), ("--budget", options.budget),
-                        ("--timeout", options.timeout)):
+                        ("--timeout", options.timeout), *face):
         argv += [flag, value] if value else []
     argv += ["--allow-insecure"] if options.allow_insecure else []
     with contextlib.redirect_stdout(io.StringIO()):

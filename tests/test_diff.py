@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from servers import assert_no_traceback, find_secret, list_group_ids, run_cli
+from servers import Recording, assert_no_traceback, find_secret, list_group_ids, run_cli
 from test_report_browser import FLAGS, TIMEOUT_S, chromium  # noqa: F401 - the fixture is used by name
 
 from face_conformance import diff
@@ -119,6 +119,19 @@ def test_a_recording_against_a_loopback_service(recording: Path, tmp_path: Path,
     else:
         assert record["counts"][diff.DIVERGENCE] > 0 and diff.REGRESSION not in _classes(record)
     assert not find_secret(KEY, run, tmp_path), "the key is in the diff's output or files"
+
+
+def test_a_live_side_gets_the_face_image_given(recording: Path, tmp_path: Path) -> None:
+    """--face-image: the live side's Add Face sends that file (a service that cannot fetch a URL still works)."""
+    image = tmp_path / "face.jpg"
+    image.write_bytes(b"\xff\xd8\xff\xe0 not really a jpeg, but the reference takes any bytes")
+    service = Recording(live_config(KEY))
+    with BackgroundServer(service) as server:
+        run, record = _diff(str(recording), "--endpoint-b", server.base_url, "--key-b", KEY, "--face-image",
+                            str(image), cwd=tmp_path)
+    assert run.returncode == 0, run.describe()
+    added = [body for method, path, body in service.seen if method == "POST" and path.endswith("/persistedFaces")]
+    assert added and set(added) == {image.read_bytes()}
 
 
 def test_mock_against_a_loopback_service(tmp_path: Path) -> None:
