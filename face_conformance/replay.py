@@ -185,7 +185,11 @@ def perform(run: Runner, steps: list[dict[str, Any]], *, before: Callable[[int],
             before(index)
             performed[index] = len(run.client.recording.steps)
             torn_down = torn_down or call == "teardown"
-            stopped = _perform(run, step, move) or stopped
+            try:
+                stopped = _perform(run, step, move) or stopped
+            except Exception as exc:  # noqa: BLE001 - as a suite test's error would, it ends only this step
+                run.ledger.observe(f"info.step-{index}-raised", None,
+                                   f"step {index} ({call}) could not be performed: {type(exc).__name__}: {exc}")
     finally:
         if not torn_down and (run.provisioner.attempted_groups or run.provisioner.original is not None):
             run.teardown()

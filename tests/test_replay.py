@@ -108,3 +108,21 @@ def test_the_cassette_replays_what_did_not_come_and_says_what_it_lacks() -> None
     assert (missing.error or "").startswith(NOT_RECORDED)
     assert client.silent_in_a_row == silent  # a gap in the recording is not the server falling silent
     assert cassette.unmatched == [f"GET {PATH} (step 0)"]
+
+
+def test_a_step_that_raises_is_noted_and_the_rest_performed(monkeypatch: pytest.MonkeyPatch) -> None:
+    """An unexpected error in one recorded step ends that step only; the teardown still runs."""
+    from face_conformance.replay import perform
+
+    settings = Settings(profile="smoke")
+    runner = Runner(settings, mock_target(settings))
+
+    def broken(*args: object, **kw: object) -> None:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(runner, "training", broken)
+    performed = perform(runner, [{"call": "setup"}, {"call": "training"}, {"call": "flush"}, {"call": "teardown"}])
+    assert sorted(performed) == [0, 1, 2, 3]
+    assert "info.step-1-raised" in runner.ledger.observations
+    assert "RuntimeError: boom" in runner.ledger.observations["info.step-1-raised"].summary
+    assert not runner.provisioner.attempted_groups  # torn down
