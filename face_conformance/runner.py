@@ -153,12 +153,24 @@ class Runner:
         kept = min(LIVE_ROWS_RESERVE, budget // 4) if reserve else 0
         return self.client.sent < budget - kept
 
+    def unreachable(self, row: str, why: str) -> None:
+        """Say why a row could not be observed in this run (the report shows it)."""
+        self.ledger.unreachable(row, why)
+
+    def why_unobserved(self, row: str) -> str | None:
+        """Why a row was not observed, when the run has said so."""
+        return self.ledger.not_observed_why.get(row)
+
+    def findings_on(self, row: str) -> list[Finding]:
+        """Every finding on a row so far, in the order found (for the cross-row tests)."""
+        return [f for f in list(self.ledger.findings) if f.row == row]
+
     def spend_check(self, rows: tuple[str, ...], *, reserve: bool = True) -> bool:
         """True if a probe may be sent; otherwise say why its rows went unobserved."""
         if self.budget_left(reserve=reserve):
             return True
         for row in rows:
-            self.ledger.unreachable(row, f"--budget {self.settings.budget} requests spent before this row")
+            self.unreachable(row, f"--budget {self.settings.budget} requests spent before this row")
         return False
 
     # -- probes --------------------------------------------------------------------------------

@@ -23,7 +23,7 @@ def test_documented_row(runner: Runner, row_id: str, index: int, data: dict) -> 
     row = catalogue.row(row_id)
     probe = from_row_data(row, index, data, runner.world)
     if probe is None:
-        runner.ledger.unreachable(row_id, "this run has no second person or group to reach it through")
+        runner.unreachable(row_id, "this run has no second person or group to reach it through")
         pytest.skip("needs a resource this run does not have (bring-your-own)")
     if probe.force and runner.target.forcer is None:
         pytest.skip(f"{row_id} cannot be provoked on a live endpoint; it is checked whenever it is seen")

@@ -16,7 +16,7 @@ JUDGED_ON_EVERY_ANSWER = (oracle.ENVELOPE, oracle.DOCUMENTED_STATUS)
 def test_no_change_on_error(runner: Runner) -> None:
     """After the error answers so far, every face they addressed still holds what it held."""
     runner.flush()
-    findings = [f for f in runner.ledger.findings if f.row == checks.NO_CHANGE]
+    findings = runner.findings_on(checks.NO_CHANGE)
     assert findings, "no error answer addressed a real face, so x.no-change-on-error was never checked"
     assert_held(findings)
 
@@ -24,6 +24,6 @@ def test_no_change_on_error(runner: Runner) -> None:
 @pytest.mark.parametrize("row_id", [pytest.param(r, marks=pytest.mark.row(r), id=r) for r in JUDGED_ON_EVERY_ANSWER])
 def test_judged_on_every_answer(runner: Runner, row_id: str) -> None:
     """Every answer so far kept to the row (the evidence names the first that did not)."""
-    findings = [f for f in runner.ledger.findings if f.row == row_id]
+    findings = runner.findings_on(row_id)
     assert findings, f"no answer was judged against {row_id}"
     assert_held(findings)

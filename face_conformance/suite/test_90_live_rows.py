@@ -29,5 +29,5 @@ def test_update_while_training(runner: Runner) -> None:
         pytest.skip("request budget spent")
     findings = runner.training()
     if not any(f.row == oracle.TRAINING for f in findings):
-        pytest.skip(runner.ledger.not_observed_why.get(oracle.TRAINING, "training was not observed"))
+        pytest.skip(runner.why_unobserved(oracle.TRAINING) or "training was not observed")
     assert_held(findings)
