@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import io
 import time
+from collections.abc import Collection
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -150,22 +151,36 @@ def compare(a: SideSpec, b: SideSpec, options: Options) -> dict[str, Any]:
     if a.recording is None and b.recording is None:
         a = replace(a, recording=suite_recording(a, options), endpoint=None, key=None)
         labels = (f"{labels[0]} (run through the suite first)", labels[1])
+    unlike: set[int] = set()
     if a.recording is not None:
         side_a, recorded = recorded_side(a, options)
-        side_b = recorded_side(b, options)[0] if b.recording is not None else \
-            driven_side(b, side_a, recorded.steps, options)
-        steps = recorded.steps
+        if b.recording is not None:
+            side_b, other = recorded_side(b, options)
+            unlike = unlike_steps(recorded.steps, other.steps)
+        else:
+            side_b = driven_side(b, side_a, recorded.steps, options)
     else:
         side_b, recorded = recorded_side(b, options)
         side_a = driven_side(a, side_b, recorded.steps, options)
-        steps = recorded.steps
     side_a.label, side_b.label = labels
-    return record(side_a, side_b, steps)
+    return record(side_a, side_b, recorded.steps, unlike)
 
 
-def record(a: Side, b: Side, steps: list[dict[str, Any]]) -> dict[str, Any]:
-    """The diff record of two judged sides."""
+def unlike_steps(a: list[dict[str, Any]], b: list[dict[str, Any]]) -> set[int]:
+    """The steps two recordings did not take alike (another suite version, seed or profile): not lined up."""
+    def key(step: dict[str, Any]) -> tuple[Any, ...]:
+        return (step.get("call"), repr(step.get("probe", {}).get("label") if isinstance(step.get("probe"), dict)
+                                       else None))
+
+    return {i for i in range(max(len(a), len(b))) if i >= len(a) or i >= len(b) or key(a[i]) != key(b[i])}
+
+
+def record(a: Side, b: Side, steps: list[dict[str, Any]], unlike: Collection[int] = ()) -> dict[str, Any]:
+    """The diff record of two judged sides (`unlike`: steps two recordings did not take alike)."""
     probes = diff.line_up(steps, a.runner, a.performed, b.runner, b.performed)
+    for probe in probes:
+        if probe["step"] in unlike:
+            probe["class"], probe["why"] = diff.ONE_SIDE, "the two recordings sent different steps here"
     outcomes_b = {row["id"]: row["outcome"] for row in b.result["rows"]}
     rows = [{"id": row["id"], "level": row["level"], "a": row["outcome"], "b": outcomes_b.get(row["id"]),
              "class": diff.classify_row(row["outcome"], outcomes_b.get(row["id"], Outcome.NOT_OBSERVED))}

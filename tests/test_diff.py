@@ -60,6 +60,17 @@ def test_the_reference_against_itself_is_the_same_everywhere(recording: Path, tm
     assert {"diff.json", "diff.md", "diff.html"} <= {p.name for p in (tmp_path / "diff").iterdir()}
 
 
+def test_two_recordings_are_lined_up_where_they_took_the_same_steps(recording: Path, tmp_path: Path) -> None:
+    """A recording against itself: all same. Against a smoke run's: its other steps are one-side, not differences."""
+    run, record = _diff(str(recording), str(recording), cwd=tmp_path)
+    assert run.returncode == 0 and _classes(record) == {diff.SAME}, run.describe()
+    smoke = run_cli("run", "--profile", "smoke", "--report-dir", str(tmp_path / "smoke"), cwd=tmp_path)
+    assert smoke.returncode == 0, smoke.describe()
+    run, record = _diff(str(recording), str(tmp_path / "smoke" / HAR_FILE), cwd=tmp_path)
+    assert run.returncode == 0, run.describe()
+    assert record["counts"][diff.ONE_SIDE] > 0 and not _classes(record) & {diff.REGRESSION, diff.IMPROVEMENT}
+
+
 def test_two_services_get_the_same_seeded_probes(tmp_path: Path) -> None:
     """mock against mock: A runs the suite, B is sent A's steps; nothing differs."""
     run, record = _diff("mock", "mock", cwd=tmp_path)
