@@ -20,9 +20,9 @@ from . import __version__, diff
 from .har import HAR_FILE, Recorded, read_har
 from .outcomes import Outcome
 from .probes import Probe
-from .replay import perform, replay, replay_settings
+from .replay import perform, rejudge
 from .result import RunResult
-from .run_result import build_result
+from .run_result import build_result, now_iso
 from .runner import Runner
 from .settings import ConfigError, Settings, build_settings
 from .target import make_target
@@ -78,15 +78,9 @@ class Options:
 def recorded_side(spec: SideSpec, options: Options) -> tuple[Side, Recorded]:
     """A recording, re-judged by today's rules."""
     assert spec.recording is not None
-    started = time.monotonic()
-    recorded = read_har(spec.recording)
-    settings = replay_settings(recorded, strict=options.strict, strict_messages=options.strict_messages,
-                               baseline=None, report_dir=options.report_dir)
-    run, _, performed = replay(recorded, settings)
-    result = build_result(settings, run, started=_now(), duration_s=time.monotonic() - started, mode="replay",
-                          recorded={"file": spec.recording.name, "suite_version": recorded.version,
-                                    "entries": len(recorded.exchanges)})
-    return Side(spec, run, performed, result), recorded
+    rejudged = rejudge(spec.recording, report_dir=options.report_dir, strict=options.strict,
+                       strict_messages=options.strict_messages)
+    return Side(spec, rejudged.run, rejudged.performed, rejudged.result), rejudged.recorded
 
 
 def service_settings(spec: SideSpec, options: Options, profile: str) -> Settings:
@@ -119,7 +113,7 @@ def driven_side(spec: SideSpec, source: Side, steps: list[dict[str, Any]], optio
         performed = perform(run, steps, before=before, move=move, budget=True)
     finally:
         run.target.close()
-    result = build_result(settings, run, started=_now(), duration_s=time.monotonic() - started)
+    result = build_result(settings, run, started=now_iso(), duration_s=time.monotonic() - started)
     return Side(spec, run, performed, result)
 
 
@@ -207,6 +201,3 @@ def _side_record(side: Side) -> dict[str, Any]:
             "verdict_reason": result["verdict_reason"], "requests": result["requests"],
             "recorded": result["target"].get("recorded")}
 
-
-def _now() -> str:
-    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())

@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
+from functools import cache
 from typing import Any
 
 from . import catalogue
@@ -102,8 +103,9 @@ def _error_shape(exchange: Exchange) -> tuple[Any, str | None, tuple[str, ...] |
 
 # -- the judgement of a difference -----------------------------------------------------------------
 
-def _chance_rows() -> set[str]:
-    return {row.id for row in catalogue.rows() if row.observe in CHANCE}
+@cache
+def _chance_rows() -> frozenset[str]:
+    return frozenset(row.id for row in catalogue.rows() if row.observe in CHANCE)
 
 
 def classify(a: Answer, b: Answer, *, answers: bool = True) -> tuple[str, str]:

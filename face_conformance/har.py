@@ -9,7 +9,6 @@ and its steps, from which `face-conformance judge` re-derives the verdict (`repl
 
 from __future__ import annotations
 
-import base64
 import datetime as dt
 import json
 import time
@@ -20,7 +19,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 from . import __version__
 from .probes import probe_from_record
-from .recording import Entry
+from .recording import Entry, body_bytes, body_record
 from .redaction import hide_secret_bytes, is_secret_header, redacted_copy
 from .reference.service import FORCE_KINDS
 from .result import RunResult
@@ -130,11 +129,7 @@ def _headers(headers: tuple[tuple[str, str], ...]) -> list[dict[str, str]]:
 
 
 def _text(body: bytes) -> dict[str, str]:
-    body = hide_secret_bytes(body)
-    try:
-        return {"text": body.decode("utf-8")}
-    except UnicodeDecodeError:
-        return {"text": base64.b64encode(body).decode("ascii"), "encoding": "base64"}
+    return body_record(hide_secret_bytes(body)) or {}
 
 
 def _request(entry: Entry) -> dict[str, Any]:
@@ -291,16 +286,7 @@ def _header_pairs(headers: Any, where: str) -> tuple[tuple[str, str], ...]:
 
 
 def _body(holder: Any, where: str) -> bytes:
-    if holder is None:
-        return b""
-    if not isinstance(holder, dict):
-        raise HarError(f"{where} has a body that is not an object")
-    text = holder.get("text", "")
-    if not isinstance(text, str):
-        raise HarError(f"{where} has a body text that is not a string")
-    if holder.get("encoding") == "base64":
-        try:
-            return base64.b64decode(text, validate=True)
-        except ValueError:
-            raise HarError(f"{where} has a base64 body that does not decode") from None
-    return text.encode("utf-8", "surrogatepass")
+    try:
+        return body_bytes(holder) or b""
+    except ValueError as exc:
+        raise HarError(f"{where}: {exc}") from None

@@ -7,7 +7,6 @@ groups are deleted (or a face restored) after failures, errors, Ctrl-C and SIGTE
 
 from __future__ import annotations
 
-import datetime as dt
 import os
 import time
 from pathlib import Path
@@ -15,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from . import __version__, options
+from . import __version__, options, run_result
 from .client import Inconclusive
 from .interrupts import terminate_as_interrupt
 from .ledger import Ledger
@@ -61,7 +60,7 @@ def pytest_configure(config: pytest.Config) -> None:
         raise pytest.UsageError(str(exc)) from None
     config.stash[SETTINGS_KEY] = settings
     config.stash[LEDGER_KEY] = Ledger()
-    config.stash[STARTED_KEY] = (time.monotonic(), dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"))
+    config.stash[STARTED_KEY] = (time.monotonic(), run_result.now_iso())
     if is_suite_session(config):
         config.stash[PROFILE_KEY] = _hypothesis_profile(settings)
     terminate_as_interrupt()
@@ -250,8 +249,6 @@ def _is_suite_test(nodeid: str) -> bool:
 
 def build_result(config: pytest.Config, run: Runner, *, interrupted: bool = False) -> RunResult:
     """The result dict of CONTRACT.md (and the reports' extra fields) for a finished run."""
-    from .run_result import build_result as build
-
     started_mono, started_iso = config.stash[STARTED_KEY]
-    return build(config.stash[SETTINGS_KEY], run, started=started_iso, duration_s=time.monotonic() - started_mono,
-                 interrupted=interrupted)
+    return run_result.build_result(config.stash[SETTINGS_KEY], run, started=started_iso,
+                                   duration_s=time.monotonic() - started_mono, interrupted=interrupted)

@@ -90,24 +90,30 @@ def _bounded(exchange: Exchange) -> Exchange:
 # -- bodies as data ------------------------------------------------------------------------
 
 def body_record(body: bytes | None) -> dict[str, str] | None:
-    """Bytes as {"text"} when UTF-8, else {"base64"}."""
+    """Bytes as HAR holds a body: {"text"} when UTF-8, else {"text", "encoding": "base64"}."""
     if body is None:
         return None
     try:
         return {"text": body.decode("utf-8")}
     except UnicodeDecodeError:
-        return {"base64": base64.b64encode(body).decode("ascii")}
+        return {"text": base64.b64encode(body).decode("ascii"), "encoding": "base64"}
 
 
 def body_bytes(record: Any) -> bytes | None:
-    """The bytes a body record holds (the inverse of `body_record`); ValueError when it is not one."""
+    """The bytes a body record holds (the inverse of `body_record`); ValueError saying what is wrong."""
     if record is None:
         return None
-    if isinstance(record, dict) and isinstance(record.get("text"), str):
-        return record["text"].encode("utf-8", "surrogatepass")
-    if isinstance(record, dict) and isinstance(record.get("base64"), str):
-        return base64.b64decode(record["base64"], validate=True)
-    raise ValueError("a body is neither {text} nor {base64}")
+    if not isinstance(record, dict):
+        raise ValueError("a body is not an object")
+    text = record.get("text", "")
+    if not isinstance(text, str):
+        raise ValueError("a body's text is not a string")
+    if record.get("encoding") == "base64":
+        try:
+            return base64.b64decode(text, validate=True)
+        except ValueError:
+            raise ValueError("a base64 body does not decode") from None
+    return text.encode("utf-8", "surrogatepass")
 
 
 def wall_clock() -> float:

@@ -235,27 +235,44 @@ def _perform(run: Runner, step: dict[str, Any], move: Callable[[Probe], Probe]) 
     return False
 
 
-def judge(path: Path, *, report_dir: Path, strict: bool | None = None, strict_messages: bool | None = None,
-          baseline: Path | None = None) -> RunResult:
-    """Re-judge a recording: the result record of the replayed run (HarError for a bad file)."""
-    from .run_result import build_result
+@dataclass(frozen=True)
+class Rejudged:
+    """A recording re-judged: the file read, the replay's runner, its steps, and the result record."""
 
-    started = time.monotonic()
-    started_iso = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+    recorded: Recorded
+    run: Runner
+    performed: dict[int, int]
+    result: RunResult
+
+
+def rejudge(path: Path, *, report_dir: Path, strict: bool | None = None, strict_messages: bool | None = None,
+            baseline: Path | None = None) -> Rejudged:
+    """Read a recording and re-judge it (HarError for a bad file); what `judge` and `diff` both do."""
+    from .run_result import build_result, now_iso
+
+    started, started_iso = time.monotonic(), now_iso()
     recorded = read_har(path)
     settings = replay_settings(recorded, strict=strict, strict_messages=strict_messages, baseline=baseline,
                                report_dir=report_dir)
-    run, cassette, _ = replay(recorded, settings)
+    run, cassette, performed = replay(recorded, settings)
     _note_mismatches(run, cassette)
     ours = recorded.log["_conformance"]
     original = ours.get("target") if isinstance(ours.get("target"), dict) else {}
     if ours.get("interrupted") is True:
         run.ledger.stop("inconclusive", "the recorded run was interrupted")
-    return build_result(settings, run, started=started_iso, duration_s=time.monotonic() - started, mode="replay",
-                        recorded={"file": Path(path).name, "link": _link(Path(path), report_dir),
-                                  "suite_version": recorded.version,
-                                  "mode": original.get("mode"), "started": original.get("started"),
-                                  "verdict": ours.get("verdict"), "entries": len(recorded.exchanges)})
+    result = build_result(settings, run, started=started_iso, duration_s=time.monotonic() - started, mode="replay",
+                          recorded={"file": Path(path).name, "link": _link(Path(path), report_dir),
+                                    "suite_version": recorded.version,
+                                    "mode": original.get("mode"), "started": original.get("started"),
+                                    "verdict": ours.get("verdict"), "entries": len(recorded.exchanges)})
+    return Rejudged(recorded, run, performed, result)
+
+
+def judge(path: Path, *, report_dir: Path, strict: bool | None = None, strict_messages: bool | None = None,
+          baseline: Path | None = None) -> RunResult:
+    """Re-judge a recording: the result record of the replayed run (HarError for a bad file)."""
+    return rejudge(path, report_dir=report_dir, strict=strict, strict_messages=strict_messages,
+                   baseline=baseline).result
 
 
 def _link(path: Path, report_dir: Path) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from . import __version__, catalogue
@@ -9,6 +10,11 @@ from .ledger import EXIT, verdict
 from .result import RunResult
 from .runner import Runner
 from .settings import Settings
+
+
+def now_iso() -> str:
+    """Now, as the result record's `started` gives it (UTC, to the second)."""
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
 
 
 def build_result(settings: Settings, run: Runner, *, started: str, duration_s: float, interrupted: bool = False,

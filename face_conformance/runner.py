@@ -66,7 +66,6 @@ def recorded_step(call: str) -> Callable[[F], F]:
     return decorate
 
 
-
 #: The rows whose answers a request can meet on the way, judged on their shape when met.
 RATE_LIMIT = catalogue.state_row("rate-limit")
 QUOTA = catalogue.state_row("quota")
