@@ -1,5 +1,5 @@
 #!/usr/bin/env python
-"""Requests a live smoke run sends, against the floor of `face_conformance.economy`.
+"""Requests a live smoke run sends, against the floor of `face_conformance.cases.economy`.
 
     python benchmarks/smoke_requests.py
 
@@ -19,7 +19,7 @@ import time
 from collections import Counter
 from pathlib import Path
 
-from face_conformance import economy
+from face_conformance.cases import economy
 from face_conformance.reference import BackgroundServer, ReferenceConfig, ReferenceService
 
 KEY = "smoke-benchmark-key-0123456789"

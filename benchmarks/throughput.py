@@ -153,8 +153,8 @@ def part_mock(work: Path, examples: int | None) -> dict[str, Any]:
 
 
 def part_loopback(work: Path, examples: int | None) -> dict[str, Any]:
+    from face_conformance.live.target import mock_reference
     from face_conformance.reference import BackgroundServer
-    from face_conformance.target import mock_reference
 
     service = mock_reference(None)  # the same reference, configured as mock mode configures it
     with BackgroundServer(service) as server:
@@ -168,7 +168,7 @@ def part_loopback_process(work: Path, examples: int | None) -> dict[str, Any]:
     """As (c), with the reference in its own process (`face-conformance serve`): no shared GIL."""
     import socket
 
-    from face_conformance.target import mock_reference
+    from face_conformance.live.target import mock_reference
 
     config = mock_reference(None).config
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP) as probe:
@@ -222,12 +222,12 @@ PARTS = {"generation": part_generation, "mock": part_mock, "loopback": part_loop
 #: (module, attribute path, label): the suite's own steps of one generated case, timed by wrapping.
 BREAKDOWN = (
     ("face_conformance.suite.test_30_generated", "probe_from_case", "steer the case (probe_from_case)"),
-    ("face_conformance.runner", "Runner.run", "runner.run: PATCH, judge, read-backs"),
-    ("face_conformance.runner", "Runner._side_effects", "  read-backs after the answer"),
-    ("face_conformance.client", "FaceClient._send_once", "  client: one request (all kinds)"),
+    ("face_conformance.run.runner", "Runner.run", "runner.run: PATCH, judge, read-backs"),
+    ("face_conformance.run.runner", "Runner._side_effects", "  read-backs after the answer"),
+    ("face_conformance.live.client", "FaceClient._send_once", "  client: one request (all kinds)"),
     ("face_conformance.reference.service", "ReferenceService.handle", "    reference: handle()"),
     ("face_conformance.reference.service", "ReferenceService.write_face", "      reference: write hold"),
-    ("face_conformance.schema_checks", "findings", "schemathesis checks"),
+    ("face_conformance.judging.schema_checks", "findings", "schemathesis checks"),
 )
 
 

@@ -35,7 +35,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from face_conformance import catalogue
+from face_conformance.cases import catalogue
 from face_conformance.reference import BackgroundServer, ReferenceConfig, ReferenceService
 
 KEY = "vs-schemathesis-key-0123456789abcdef"

@@ -8,8 +8,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from . import catalogue, options
-from .settings import ConfigError, UsageError, build_settings
+from face_conformance.cases import catalogue
+from face_conformance.config import options
+from face_conformance.config.settings import ConfigError, UsageError, build_settings
 
 SUITE_DIR = Path(__file__).resolve().parent / "suite"
 EXIT_USAGE = 2
@@ -34,7 +35,7 @@ def build_parser() -> Parser:
     run.add_argument("--list", action="store_true", help="print the rows and exit")
     run.add_argument("-v", "--verbose", action="store_true", help="show pytest's own output")
     serve = commands.add_parser("serve", help="run the reference service on loopback")
-    from .serve_cli import add_serve_arguments
+    from face_conformance.serve_cli import add_serve_arguments
 
     add_serve_arguments(serve)
     cleanup = commands.add_parser("cleanup", help="delete leftover conformance-* person groups")
@@ -83,7 +84,7 @@ def add_diff_arguments(diff: argparse.ArgumentParser) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Entry point: never a traceback for bad input; exit codes as CONTRACT.md says."""
+    """Entry point: never a traceback for bad input; exit codes as docs/contract.md says."""
     try:
         args = build_parser().parse_args(argv)
         handler = {"run": cmd_run, "serve": cmd_serve, "cleanup": cmd_cleanup, "baseline": cmd_baseline,
@@ -118,7 +119,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         return cmd_list(args)
     settings = build_settings(_option_values(args))
     if settings.baseline:
-        from .baseline import BaselineError, load_baseline
+        from face_conformance.judging.baseline import BaselineError, load_baseline
 
         try:
             load_baseline(settings.baseline)
@@ -128,7 +129,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     report.unlink(missing_ok=True)
     import pytest
 
-    from .progress import ProgressPlugin
+    from face_conformance.progress import ProgressPlugin
 
     progress = ProgressPlugin(quiet=args.verbose)
     hook = sys.unraisablehook
@@ -150,14 +151,14 @@ def _quiet_unraisable(unraisable: Any) -> None:
 
 
 def finish(report: Path, pytest_code: int) -> int:
-    """Print the row table and verdict from the written report; the exit code by CONTRACT.md."""
+    """Print the row table and verdict from the written report; the exit code by docs/contract.md."""
     if pytest_code == 4:  # pytest's usage error: our plugin's settings were refused
         return EXIT_USAGE
     if not report.is_file():
         print("face-conformance: the run ended before any report was written (inconclusive)", file=sys.stderr)
         return EXIT_INCONCLUSIVE
     result = json.loads(report.read_text(encoding="utf-8"))
-    from .summary_table import print_summary
+    from face_conformance.reporting.terminal import print_summary
 
     print_summary(result, report.parent)
     return int(result["exit_code"])
@@ -173,16 +174,16 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 def cmd_serve(args: argparse.Namespace) -> int:
     """Run the reference service (or a zoo variant) on loopback until interrupted."""
-    from .serve_cli import serve_from_args
+    from face_conformance.serve_cli import serve_from_args
 
     return serve_from_args(args)
 
 
 def cmd_cleanup(args: argparse.Namespace) -> int:
     """Delete leftover conformance-* groups of killed runs, and nothing else."""
-    from .client import FaceClient, Inconclusive
-    from .provisioning import SetupError, Supporting, cleanup
-    from .target import live_target
+    from face_conformance.live.client import FaceClient, Inconclusive
+    from face_conformance.live.provisioning import SetupError, Supporting, cleanup
+    from face_conformance.live.target import live_target
 
     settings = build_settings({"endpoint": args.endpoint, "key": args.key, "timeout": args.timeout,
                                "allow_insecure": args.allow_insecure})
@@ -207,7 +208,7 @@ def cmd_cleanup(args: argparse.Namespace) -> int:
 
 def cmd_baseline(args: argparse.Namespace) -> int:
     """Write a starting baseline (YAML) from a run's conformance.json."""
-    from .baseline import baseline_from_result
+    from face_conformance.judging.baseline import baseline_from_result
 
     try:
         result = json.loads(Path(args.source).read_text(encoding="utf-8"))
@@ -224,13 +225,13 @@ def cmd_baseline(args: argparse.Namespace) -> int:
 
 def cmd_judge(args: argparse.Namespace) -> int:
     """Re-judge a recording offline; the reports and exit code as a run's."""
-    from .har import HarError
-    from .replay import judge
-    from .reporting import write_reports
+    from face_conformance.evidence.har import HarError
+    from face_conformance.reporting import write_reports
+    from face_conformance.run.replay import judge
 
     baseline = Path(args.baseline) if args.baseline else None
     if baseline is not None:
-        from .baseline import BaselineError, load_baseline
+        from face_conformance.judging.baseline import BaselineError, load_baseline
 
         try:
             load_baseline(baseline)
@@ -243,7 +244,7 @@ def cmd_judge(args: argparse.Namespace) -> int:
         raise ConfigError(str(exc)) from None
     report_dir = Path(args.report_dir)
     write_reports(result, report_dir)
-    from .summary_table import print_summary
+    from face_conformance.reporting.terminal import print_summary
 
     recorded = result["target"].get("recorded", {})
     print(f"re-judged {recorded.get('entries')} recorded exchanges (recorded by face-conformance "
@@ -254,10 +255,10 @@ def cmd_judge(args: argparse.Namespace) -> int:
 
 def cmd_diff(args: argparse.Namespace) -> int:
     """Compare two sides probe by probe; exit 0 without a regression, 1 with one, 3 inconclusive."""
-    from .compare import Options, compare
-    from .har import HarError
-    from .interrupts import terminate_as_interrupt
-    from .reporting.diff_report import write_diff_reports
+    from face_conformance.evidence.har import HarError
+    from face_conformance.live.interrupts import terminate_as_interrupt
+    from face_conformance.reporting.diff_report import write_diff_reports
+    from face_conformance.run.compare import Options, compare
 
     a, b = diff_sides(args)
     terminate_as_interrupt()  # a live side's groups are deleted on SIGTERM too
@@ -270,7 +271,7 @@ def cmd_diff(args: argparse.Namespace) -> int:
     except HarError as exc:
         raise ConfigError(str(exc)) from None
     paths = write_diff_reports(record, options.report_dir)
-    from .summary_table import print_diff
+    from face_conformance.reporting.terminal import print_diff
 
     print_diff(record, paths["json"].parent)
     return int(record["exit_code"])
@@ -280,7 +281,7 @@ def diff_sides(args: argparse.Namespace) -> tuple[Any, Any]:
     """The two sides a `diff` command line names."""
     import os
 
-    from .compare import SideSpec
+    from face_conformance.run.compare import SideSpec
 
     given = list(args.sides)
     if len(given) > 2:

@@ -14,15 +14,17 @@ from typing import Any
 
 import pytest
 
-from . import __version__, options, run_result
-from .client import Inconclusive
-from .interrupts import terminate_as_interrupt
-from .ledger import Ledger
-from .provisioning import SetupError
-from .result import RunResult
-from .runner import Runner
-from .settings import ConfigError, Settings, build_settings
-from .target import make_target
+from face_conformance import __version__
+from face_conformance.config import options
+from face_conformance.config.settings import ConfigError, Settings, build_settings
+from face_conformance.evidence.record import RunResult
+from face_conformance.judging.ledger import Ledger
+from face_conformance.live.client import Inconclusive
+from face_conformance.live.interrupts import terminate_as_interrupt
+from face_conformance.live.provisioning import SetupError
+from face_conformance.live.target import make_target
+from face_conformance.run import run_result
+from face_conformance.run.runner import Runner
 
 SETTINGS_KEY = pytest.StashKey[Settings]()
 LEDGER_KEY = pytest.StashKey[Ledger]()
@@ -35,7 +37,7 @@ SUITE_PACKAGE = "face_conformance.suite"
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
-    """The suite's options, in one group (the table is `face_conformance.options`)."""
+    """The suite's options, in one group (the table is `face_conformance.config.options`)."""
     group = parser.getgroup("face-conformance", "Azure Face Update Face conformance")
     options.add_options(group.addoption, pytest_spelling=True)
 
@@ -225,8 +227,8 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> Any:
         return result
     interrupted = exitstatus == pytest.ExitCode.INTERRUPTED
     report = build_result(config, run, interrupted=interrupted)
-    from .har import write_har
-    from .reporting import write_reports
+    from face_conformance.evidence.har import write_har
+    from face_conformance.reporting import write_reports
 
     report_dir = config.stash[SETTINGS_KEY].report_dir
     write_reports(report, report_dir)
@@ -248,7 +250,7 @@ def _is_suite_test(nodeid: str) -> bool:
 
 
 def build_result(config: pytest.Config, run: Runner, *, interrupted: bool = False) -> RunResult:
-    """The result dict of CONTRACT.md (and the reports' extra fields) for a finished run."""
+    """The result dict of docs/contract.md (and the reports' extra fields) for a finished run."""
     started_mono, started_iso = config.stash[STARTED_KEY]
     return run_result.build_result(config.stash[SETTINGS_KEY], run, started=started_iso,
                                    duration_s=time.monotonic() - started_mono, interrupted=interrupted)

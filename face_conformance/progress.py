@@ -59,7 +59,7 @@ class ProgressPlugin:
               f"about {left:.0f} s left", file=self.stream, flush=True)
 
     def _requests(self) -> int:
-        from .plugin import RUNNER_KEY
+        from face_conformance.plugin import RUNNER_KEY
 
         run = self.config.stash.get(RUNNER_KEY, None) if self.config else None
         return run.client.sent if run is not None else 0

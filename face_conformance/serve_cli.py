@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from .reference import ReferenceConfig, ReferenceService, serve
+from face_conformance.reference import ReferenceConfig, ReferenceService, serve
 
 
 def add_serve_arguments(parser: argparse.ArgumentParser) -> None:
@@ -35,7 +35,7 @@ def config_from_args(args: argparse.Namespace) -> ReferenceConfig:
 
 def list_variants() -> int:
     """Print every zoo variant: kind, name, the row it breaks, what it does."""
-    from .zoo import VARIANTS, variant_names
+    from face_conformance.zoo import VARIANTS, variant_names
 
     names = variant_names()
     for kind in ("broken", "conformant", "hostile"):
@@ -48,7 +48,7 @@ def list_variants() -> int:
 
 def serve_from_args(args: argparse.Namespace) -> int:
     """Serve until interrupted; a bad switch or unknown variant is a usage error."""
-    from .settings import UsageError
+    from face_conformance.config.settings import UsageError
 
     if args.list_variants:
         return list_variants()
@@ -58,7 +58,7 @@ def serve_from_args(args: argparse.Namespace) -> int:
         raise UsageError(str(exc)) from None
     service = ReferenceService(config)
     if args.variant:
-        from .zoo import VARIANTS, variant_names
+        from face_conformance.zoo import VARIANTS, variant_names
 
         if args.variant not in variant_names():
             raise UsageError(f"unknown variant {args.variant!r}; see --list-variants")
@@ -79,7 +79,7 @@ def _check_can_listen(host: str, port: int) -> None:
     """Bind (and release) the address first: uvicorn logs a bind failure and exits 1 by itself."""
     import socket
 
-    from .settings import UsageError
+    from face_conformance.config.settings import UsageError
 
     try:
         family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]

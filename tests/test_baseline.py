@@ -1,4 +1,4 @@
-"""Self-tests of `face_conformance.baseline`: loading, applying, staleness, and writing a starting file."""
+"""Self-tests of `face_conformance.judging.baseline`: loading, applying, staleness, and writing a starting file."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ import pytest
 import yaml
 from test_reporting import evidence, sample_result
 
-from face_conformance import catalogue
-from face_conformance.baseline import (
+from face_conformance.cases import catalogue
+from face_conformance.judging.baseline import (
     ACCEPTED_PREFIX,
     BaselineError,
     apply_baseline,

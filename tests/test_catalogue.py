@@ -1,4 +1,4 @@
-"""Self-tests of `face_conformance.catalogue`: the rows of CONTRACT.md, read from the OpenAPI document."""
+"""Self-tests of `face_conformance.cases.catalogue`: the rows of docs/contract.md, read from the OpenAPI document."""
 
 from __future__ import annotations
 
@@ -6,21 +6,21 @@ from dataclasses import replace
 
 import pytest
 
-from face_conformance import catalogue
+from face_conformance.cases import catalogue
 
-# CONTRACT.md, "The documented rows", in the page's order.
+# docs/contract.md, "The documented rows", in the page's order.
 DOCUMENTED_ROWS = (
     "200.ok", "400.userdata-too-long", "400.bad-json", "400.name-too-long", "401.invalid-key", "403.quota",
     "404.face-invalid", "404.face-missing", "404.group-invalid", "404.group-missing", "404.person-invalid",
     "404.person-missing", "409.training", "409.concurrent", "415.media-type", "429.rate-limit",
 )
-# CONTRACT.md, "Checks that cut across the rows".
+# docs/contract.md, "Checks that cut across the rows".
 CROSS_ROWS = (
     "x.read-after-write", "x.no-change-on-error", "x.error-envelope", "x.documented-status",
     "x.concurrent-writes", "x.auth-first", "x.lookup-order",
 )
 
-# (ID, status, error code) as CONTRACT.md's first table gives them; None where the row has no code.
+# (ID, status, error code) as docs/contract.md's first table gives them; None where the row has no code.
 STATUS_AND_CODE = [
     ("200.ok", 200, None),
     ("400.userdata-too-long", 400, "BadArgument"),
@@ -200,7 +200,7 @@ def test_user_data_limit_is_1024() -> None:
     assert catalogue.user_data_limit() == 1024
 
 
-# ---- message patterns (CONTRACT.md point 6) ------------------------------------------------------
+# ---- message patterns (docs/contract.md point 6) ------------------------------------------------------
 
 
 @pytest.mark.parametrize(("row_id", "message"), [

@@ -1,4 +1,4 @@
-"""Self-tests of `face_conformance.checks` on hand-built exchanges: each check passes on what the
+"""Self-tests of `face_conformance.judging.checks` on hand-built exchanges: each check passes on what the
 page allows and fails on what it forbids, in milliseconds and with no server."""
 
 from __future__ import annotations
@@ -6,10 +6,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from face_conformance import checks
-from face_conformance.checks import Pending
-from face_conformance.evidence import Answer, Exchange, SentRequest
-from face_conformance.world import FaceRef
+from face_conformance.cases.world import FaceRef
+from face_conformance.evidence.exchange import Answer, Exchange, SentRequest
+from face_conformance.judging import checks
+from face_conformance.judging.checks import Pending
 
 FACE = FaceRef("conformance-g", "4b1c1f4e-0000-4000-8000-000000000001", "4b1c1f4e-0000-4000-8000-000000000002")
 CONFLICT = {"error": {"code": "ConcurrentOperationConflict", "message": "There is a conflict operation."}}

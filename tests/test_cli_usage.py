@@ -1,6 +1,6 @@
 """Usage and configuration errors: exit status 2, ONE line on stderr, no traceback, nothing sent.
 
-CONTRACT.md, "The interface": 2 is a usage or configuration error. Each case is refused before
+docs/contract.md, "The interface": 2 is a usage or configuration error. Each case is refused before
 the suite starts: no report is written and (for the plain-http case) not a byte leaves the machine.
 """
 

@@ -1,4 +1,4 @@
-"""Self-tests of `face_conformance.client`: retries on 429, 403 handling, transport errors, bounds, redaction."""
+"""Self-tests of `face_conformance.live.client`: retries on 429, 403 handling, transport errors, bounds, redaction."""
 
 from __future__ import annotations
 
@@ -9,7 +9,8 @@ from typing import Any
 import httpx
 import pytest
 
-from face_conformance.client import (
+from face_conformance.evidence.exchange import KEY_HEADER, REDACTED, Answer, Exchange, SentRequest
+from face_conformance.live.client import (
     MAX_429_RETRIES,
     MAX_429_WAIT_S,
     MAX_BODY_BYTES,
@@ -20,7 +21,6 @@ from face_conformance.client import (
     retry_delay,
     segment,
 )
-from face_conformance.evidence import KEY_HEADER, REDACTED, Answer, Exchange, SentRequest
 
 SECRET = "secret-key-0123456789abcdef"
 PATH = face_path("g1", "11111111-1111-4111-8111-111111111111", "aaaaaaaa-aaaa-4aaa-8aaa-aaaaaaaaaaaa")

@@ -10,8 +10,8 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from face_conformance.client import FaceClient
-from face_conformance.deadline import deadline_transport, request_deadline
+from face_conformance.live.client import FaceClient
+from face_conformance.live.deadline import deadline_transport, request_deadline
 
 ANSWER = b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\ncontent-type: application/json\r\n\r\n{}"
 
@@ -65,7 +65,7 @@ def test_without_a_deadline_the_same_answer_arrives_whole(dripping_server: str) 
 
 
 def test_the_deadline_applies_to_this_thread_only_and_ends_with_the_block() -> None:
-    from face_conformance import deadline
+    from face_conformance.live import deadline
 
     with request_deadline(0.0):
         time.sleep(0.01)
@@ -80,7 +80,7 @@ def test_the_deadline_applies_to_this_thread_only_and_ends_with_the_block() -> N
 
 
 def test_the_run_deadline_halts_the_client_and_teardown_may_still_send() -> None:
-    from face_conformance.client import Unresponsive
+    from face_conformance.live.client import Unresponsive
 
     transport = httpx.MockTransport(lambda request: httpx.Response(200))
     with httpx.Client(base_url="http://x.test", transport=transport) as http:

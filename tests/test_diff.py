@@ -17,10 +17,10 @@ import pytest
 from servers import Recording, assert_no_traceback, find_secret, list_group_ids, run_cli
 from test_report_browser import FLAGS, TIMEOUT_S, chromium  # noqa: F401 - the fixture is used by name
 
-from face_conformance import diff
-from face_conformance.diff import Answer, classify, classify_row
-from face_conformance.har import HAR_FILE
+from face_conformance.evidence.har import HAR_FILE
 from face_conformance.reference import BackgroundServer
+from face_conformance.run import diff
+from face_conformance.run.diff import Answer, classify, classify_row
 from face_conformance.zoo import VARIANTS, variant_names
 from face_conformance.zoo.matrix import live_config
 

@@ -1,4 +1,4 @@
-"""Self-tests of `face_conformance.evidence`: redaction, excerpts, curl lines and tolerant JSON."""
+"""Self-tests of `face_conformance.evidence.exchange`: redaction, excerpts, curl lines and tolerant JSON."""
 
 from __future__ import annotations
 
@@ -6,8 +6,7 @@ import json
 
 import pytest
 
-from face_conformance import evidence, redaction
-from face_conformance.evidence import (
+from face_conformance.evidence.exchange import (
     BODY_EXCERPT_CHARS,
     REDACTED,
     Answer,
@@ -16,8 +15,10 @@ from face_conformance.evidence import (
     curl_line,
     hide_secrets,
     redact_headers,
+    redaction,
 )
-from face_conformance.redaction import excerpt
+from face_conformance.evidence.exchange import exchange as evidence
+from face_conformance.evidence.redaction import excerpt
 
 SECRET = "0123456789abcdef0123456789abcdef"
 URL = "https://face.test/face/v1.0/persongroups/g/persons/p/persistedFaces/f"

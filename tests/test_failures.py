@@ -1,4 +1,4 @@
-"""Self-tests of `face_conformance.failures`: the one failure block, wherever a failure is shown.
+"""Self-tests of `face_conformance.reporting.failures`: the one failure block, wherever a failure is shown.
 
 The block a user reads (row, expected, found, sent, received, reproduce) is pinned here, the key
 is shown as *** in it whatever carried the key, every output (pytest, terminal, JUnit, HTML) lays
@@ -16,9 +16,13 @@ import pytest
 from junitparser import JUnitXml
 from rich.console import Console
 
-from face_conformance import catalogue, redaction
-from face_conformance.evidence import Answer, Exchange, SentRequest
-from face_conformance.failures import (
+from face_conformance.cases import catalogue
+from face_conformance.cases.outcomes import Outcome
+from face_conformance.evidence.exchange import Answer, Exchange, SentRequest, redaction
+from face_conformance.judging.ledger import Ledger
+from face_conformance.judging.oracle import Finding
+from face_conformance.reporting import write_reports
+from face_conformance.reporting.failures import (
     LABELS,
     RECEIVED_CHARS,
     assert_held,
@@ -28,11 +32,7 @@ from face_conformance.failures import (
     format_failure,
     format_finding,
 )
-from face_conformance.ledger import Ledger
-from face_conformance.oracle import Finding
-from face_conformance.outcomes import Outcome
-from face_conformance.reporting import write_reports
-from face_conformance.summary_table import STYLE, print_summary
+from face_conformance.reporting.terminal import STYLE, print_summary
 
 README = (Path(__file__).parents[1] / "README.md").read_text(encoding="utf-8")
 # Shaped like an Azure key (32 hex digits), so a pattern that only knows key-like text would catch it too.

@@ -16,7 +16,7 @@ import jsonschema
 import pytest
 from servers import Recording, assert_no_traceback, echo_headers, hostile, live_args, run_cli
 
-from face_conformance.har import HAR_FILE
+from face_conformance.evidence.har import HAR_FILE
 from face_conformance.reference import BackgroundServer, ReferenceConfig, ReferenceService
 
 SECRET = "k-HAR-SECRET-77d1e0-NEVER-WRITTEN"

@@ -1,4 +1,4 @@
-"""The key never appears in any report, log or printed line (CONTRACT.md, `conformance.json`).
+"""The key never appears in any report, log or printed line (docs/contract.md, `conformance.json`).
 
 A recognisable key is used in mock and live runs, conformant and failing, and against servers that
 echo the request's headers (key included) in their bodies, headers and quota messages. Then every

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from matrix_support import evidence, show
 
-from face_conformance import catalogue
+from face_conformance.cases import catalogue
 from face_conformance.zoo import VARIANTS, variant_names
 from face_conformance.zoo.matrix import MATRIX_KEY, REPORT_FILES, WORKERS, Cell, format_matrix, run_cells, run_live
 
@@ -93,8 +93,8 @@ def test_the_matrix_covers_the_whole_zoo(matrix: dict[str, Cell]) -> None:
 @pytest.mark.parametrize("name", variant_names())
 def test_the_recording_of_each_run_is_rejudged_alike(matrix: dict[str, Cell], name: str, tmp_path: Path) -> None:
     """Offline, from its exchanges.har alone, each variant's run gets the same verdict and row outcomes."""
-    from face_conformance.har import HAR_FILE
-    from face_conformance.replay import judge
+    from face_conformance.evidence.har import HAR_FILE
+    from face_conformance.run.replay import judge
 
     cell = matrix[name]
     text = (cell.report_dir / HAR_FILE).read_text(encoding="utf-8")

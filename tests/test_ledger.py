@@ -1,4 +1,4 @@
-"""Self-tests of `face_conformance.ledger`: folding findings into one outcome per row, and the verdict."""
+"""Self-tests of `face_conformance.judging.ledger`: folding findings into one outcome per row, and the verdict."""
 
 from __future__ import annotations
 
@@ -6,11 +6,11 @@ from typing import Any
 
 import pytest
 
-from face_conformance import catalogue
-from face_conformance.evidence import Answer, Exchange, SentRequest
-from face_conformance.ledger import EVIDENCE_KEPT, EXIT, NOT_OBSERVED_WHY, Ledger, verdict
-from face_conformance.oracle import Finding
-from face_conformance.outcomes import OUTCOMES, SEVERITY, Outcome
+from face_conformance.cases import catalogue
+from face_conformance.cases.outcomes import OUTCOMES, SEVERITY, Outcome
+from face_conformance.evidence.exchange import Answer, Exchange, SentRequest
+from face_conformance.judging.ledger import EVIDENCE_KEPT, EXIT, NOT_OBSERVED_WHY, Ledger, verdict
+from face_conformance.judging.oracle import Finding
 
 
 def ex(n: int = 0) -> Exchange:

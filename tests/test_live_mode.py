@@ -38,7 +38,7 @@ from servers import (
     run_many,
 )
 
-from face_conformance import catalogue
+from face_conformance.cases import catalogue
 from face_conformance.reference import BackgroundServer, ReferenceConfig
 
 KEY = "live-mode-key-7d41"
@@ -187,7 +187,7 @@ def test_reference_is_conformant_and_leaves_nothing(live: Live, profile: str) ->
     created = {e.raw_path for e in server.service.request_log if e.method == "PUT" and e.status == 200}
     deleted = {e.raw_path for e in server.service.request_log if e.method == "DELETE" and e.status == 200}
     assert created and created == deleted
-    assert len(created) == 2  # CONTRACT.md: two groups, in every profile
+    assert len(created) == 2  # docs/contract.md: two groups, in every profile
 
 
 # -- rate limiting ------------------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""Near misses: the rules (`face_conformance.nearmiss`), the probes built from them, and keys that never leak."""
+"""Near misses: the rules (`face_conformance.cases.nearmiss`), the probes built from them, and keys that never leak."""
 
 from __future__ import annotations
 
@@ -8,10 +8,11 @@ import httpx
 import pytest
 from servers import find_secret, live_args, reference, run_cli
 
-from face_conformance import catalogue, nearmiss, oracle
-from face_conformance.probes import near_miss, near_miss_cases
+from face_conformance.cases import catalogue, nearmiss
+from face_conformance.cases.probes import near_miss, near_miss_cases
+from face_conformance.cases.world import FaceRef, World
+from face_conformance.judging import oracle
 from face_conformance.reference import ReferenceConfig
-from face_conformance.world import FaceRef, World
 from face_conformance.zoo import VARIANTS, variant_names
 
 GUID = "0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d"

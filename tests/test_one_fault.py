@@ -15,9 +15,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from schemathesis.generation import GenerationMode
 
-from face_conformance import catalogue, nearmiss, onefault, oracle, strategies
-from face_conformance.oracle import Allowed, Expectation
-from face_conformance.probes import (
+from face_conformance.cases import catalogue, nearmiss, strategies
+from face_conformance.cases.probes import (
     Probe,
     explicit_cases,
     from_row_data,
@@ -27,8 +26,10 @@ from face_conformance.probes import (
     user_data_body,
     wrong_key_shapes,
 )
-from face_conformance.steer import probe_from_case
-from face_conformance.world import FaceRef, World
+from face_conformance.cases.steer import probe_from_case
+from face_conformance.cases.world import FaceRef, World
+from face_conformance.judging import onefault, oracle
+from face_conformance.judging.oracle import Allowed, Expectation
 
 GENERATED = settings(max_examples=60, database=None, deadline=None, derandomize=True,
                      suppress_health_check=[HealthCheck.too_slow])

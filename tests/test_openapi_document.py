@@ -7,7 +7,7 @@ from typing import Any
 import yaml
 from openapi_spec_validator import validate
 
-from face_conformance import catalogue
+from face_conformance.cases import catalogue
 
 
 def _doc() -> dict[str, Any]:

@@ -1,6 +1,6 @@
-"""Self-tests of `face_conformance.oracle`: `expect()` and `judge()` over hand-built probes and answers.
+"""Self-tests of `face_conformance.judging.oracle`: `expect()` and `judge()` over hand-built probes and answers.
 
-One test (or one parametrized family) per settled point of CONTRACT.md; no request is sent.
+One test (or one parametrized family) per settled point of docs/contract.md; no request is sent.
 """
 
 from __future__ import annotations
@@ -10,11 +10,12 @@ from typing import Any
 
 import pytest
 
-from face_conformance import catalogue, oracle
-from face_conformance.evidence import Answer, Exchange, SentRequest
-from face_conformance.oracle import Finding, envelope_faults, expect, judge
-from face_conformance.probes import Probe, explicit_cases, from_row_data, user_data_body
-from face_conformance.world import FaceRef, World
+from face_conformance.cases import catalogue
+from face_conformance.cases.probes import Probe, explicit_cases, from_row_data, user_data_body
+from face_conformance.cases.world import FaceRef, World
+from face_conformance.evidence.exchange import Answer, Exchange, SentRequest
+from face_conformance.judging import oracle
+from face_conformance.judging.oracle import Finding, envelope_faults, expect, judge
 
 GROUP, OTHER_GROUP, MISSING_GROUP = "conformance-g1", "conformance-g2", "conformance-missing"
 PERSON = "11111111-1111-4111-8111-111111111111"

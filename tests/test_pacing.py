@@ -16,13 +16,13 @@ import httpx
 import pytest
 from servers import live_args, run_cli
 
-from face_conformance.client import FaceClient
-from face_conformance.pacing import IN_FLIGHT_POLL_S, Pacer, PacerChain, make_pacer
+from face_conformance.config.settings import build_settings
+from face_conformance.live.client import FaceClient
+from face_conformance.live.pacing import IN_FLIGHT_POLL_S, Pacer, PacerChain, make_pacer
+from face_conformance.live.target import mock_target
 from face_conformance.reference import BackgroundServer, ReferenceConfig, ReferenceService
-from face_conformance.runner import Runner
-from face_conformance.settings import build_settings
+from face_conformance.run.runner import Runner
 from face_conformance.suite.test_90_live_rows import PARALLEL_UPDATES
-from face_conformance.target import mock_target
 
 
 class FakeClock:

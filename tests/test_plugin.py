@@ -1,6 +1,6 @@
 """The pytest plugin and the one options table both command lines read.
 
-The table (`face_conformance.options`) is held to `settings.build_settings`: every environment
+The table (`face_conformance.config.options`) is held to `settings.build_settings`: every environment
 variable and default an option's help states is the one a run applies. The plugin itself is
 exercised through pytester in subprocesses, since a session loads Hypothesis profiles and a
 SIGTERM handler that must not leak into this test process.
@@ -18,10 +18,12 @@ import pytest
 from hypothesis import HealthCheck
 from hypothesis import settings as hsettings
 
-from face_conformance import cli, options, plugin, settings
-from face_conformance.ledger import EXIT
-from face_conformance.options import OPTIONS
-from face_conformance.settings import build_settings
+from face_conformance import cli, plugin
+from face_conformance import config as settings
+from face_conformance import config_options as options
+from face_conformance.config.options import OPTIONS
+from face_conformance.config.settings import build_settings
+from face_conformance.judging.ledger import EXIT
 
 pytest_plugins = ["pytester"]
 

@@ -1,4 +1,4 @@
-"""Self-tests of `face_conformance.probes`: the rows' documented probes and probe building blocks."""
+"""Self-tests of `face_conformance.cases.probes`: the rows' documented probes and probe building blocks."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from face_conformance import catalogue
-from face_conformance.probes import (
+from face_conformance.cases import catalogue
+from face_conformance.cases.probes import (
     Probe,
     describe,
     explicit_cases,
@@ -18,7 +18,7 @@ from face_conformance.probes import (
     on_face,
     user_data_body,
 )
-from face_conformance.world import FaceRef, World, unknown_guid
+from face_conformance.cases.world import FaceRef, World, unknown_guid
 
 PERSON = "11111111-1111-4111-8111-111111111111"
 SIBLING_PERSON = "22222222-2222-4222-8222-222222222222"

@@ -6,9 +6,9 @@ from typing import Any
 
 import pytest
 
-from face_conformance.evidence import Answer, Exchange, SentRequest
-from face_conformance.provisioning import RETRY_PAUSES_S, SetupError, Supporting
-from face_conformance.world import FaceRef
+from face_conformance.cases.world import FaceRef
+from face_conformance.evidence.exchange import Answer, Exchange, SentRequest
+from face_conformance.live.provisioning import RETRY_PAUSES_S, SetupError, Supporting
 
 RESET = "connection closed or broken mid-answer: Server disconnected without sending a response."
 REFUSED = "cannot connect: [Errno 111] Connection refused"

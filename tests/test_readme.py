@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from face_conformance import catalogue
+from face_conformance.cases import catalogue
 from face_conformance.cli import build_parser
 
 README = (Path(__file__).parents[1] / "README.md").read_text(encoding="utf-8")

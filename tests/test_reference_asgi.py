@@ -11,7 +11,7 @@ from typing import Any
 import httpx
 import pytest
 
-from face_conformance import catalogue
+from face_conformance.cases import catalogue
 from face_conformance.reference import BackgroundServer, ReferenceConfig, ReferenceService, asgi_app
 from face_conformance.reference.asgi import build_request
 

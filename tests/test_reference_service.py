@@ -13,7 +13,7 @@ import pytest
 import respx
 
 import face_conformance.reference as reference
-from face_conformance import catalogue
+from face_conformance.cases import catalogue
 from face_conformance.reference import ReferenceConfig, ReferenceService
 
 KEY = "reference-key"

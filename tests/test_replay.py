@@ -7,14 +7,14 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from face_conformance.client import NOT_RECORDED, FaceClient
-from face_conformance.har import RecordedExchange
-from face_conformance.probes import Probe, probe_from_record, probe_record
-from face_conformance.recording import RECORDED_BODY_BYTES
-from face_conformance.replay import Cassette
-from face_conformance.runner import Runner
-from face_conformance.settings import Settings
-from face_conformance.target import mock_target
+from face_conformance.cases.probes import Probe, probe_from_record, probe_record
+from face_conformance.config.settings import Settings
+from face_conformance.evidence.har import RecordedExchange
+from face_conformance.evidence.recording import RECORDED_BODY_BYTES
+from face_conformance.live.client import NOT_RECORDED, FaceClient
+from face_conformance.live.target import mock_target
+from face_conformance.run.replay import Cassette
+from face_conformance.run.runner import Runner
 
 PATH = "/face/v1.0/persongroups/g/persons/p/persistedFaces/f"
 
@@ -112,7 +112,7 @@ def test_the_cassette_replays_what_did_not_come_and_says_what_it_lacks() -> None
 
 def test_a_step_that_raises_is_noted_and_the_rest_performed(monkeypatch: pytest.MonkeyPatch) -> None:
     """An unexpected error in one recorded step ends that step only; the teardown still runs."""
-    from face_conformance.replay import perform
+    from face_conformance.run.replay import perform
 
     settings = Settings(profile="smoke")
     runner = Runner(settings, mock_target(settings))

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from test_reporting import sample_result
 
-from face_conformance import catalogue
+from face_conformance.cases import catalogue
 from face_conformance.reporting import write_reports
 
 REPORTS = Path(__file__).parents[1] / "reports"

@@ -16,8 +16,9 @@ from typing import Any
 import pytest
 from junitparser import Error, Failure, JUnitXml, Skipped
 
-from face_conformance import catalogue, reporting
-from face_conformance.outcomes import MEANING, Outcome
+from face_conformance import reporting
+from face_conformance.cases import catalogue
+from face_conformance.cases.outcomes import MEANING, Outcome
 from face_conformance.reporting import html_report, write_reports
 from face_conformance.reporting.common import counts, needs_attention
 

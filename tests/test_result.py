@@ -1,4 +1,4 @@
-"""The result record (`face_conformance.result`): what a run writes has exactly the declared shape."""
+"""The result record (`face_conformance.evidence.record`): what a run writes has exactly the declared shape."""
 
 from __future__ import annotations
 
@@ -6,8 +6,9 @@ import json
 
 import pytest
 
-from face_conformance import catalogue, cli
-from face_conformance.result import RowRecord, RunResult, TargetRecord, check_result
+from face_conformance import cli
+from face_conformance.cases import catalogue
+from face_conformance.evidence.record import RowRecord, RunResult, TargetRecord, check_result
 
 
 @pytest.fixture(scope="module")

@@ -10,12 +10,12 @@ from pathlib import Path
 import httpx
 import pytest
 
-from face_conformance.evidence import Exchange
-from face_conformance.probes import near_miss, user_data_body
+from face_conformance.cases.probes import near_miss, user_data_body
+from face_conformance.config.settings import build_settings
+from face_conformance.evidence.exchange import Exchange
+from face_conformance.live.target import mock_reference, mock_target
 from face_conformance.reference import ReferenceService
-from face_conformance.runner import LIVE_ROWS_RESERVE, Runner
-from face_conformance.settings import build_settings
-from face_conformance.target import mock_reference, mock_target
+from face_conformance.run.runner import LIVE_ROWS_RESERVE, Runner
 from face_conformance.zoo import VARIANTS, variant_names
 
 
@@ -200,8 +200,8 @@ def test_the_budget_keeps_a_reserve_for_the_live_rows(tmp_path: Path) -> None:
 
 
 def test_exchange_without_answer_is_lost_unless_timed_out() -> None:
-    from face_conformance.evidence import SentRequest
-    from face_conformance.oracle import connection_lost
+    from face_conformance.evidence.exchange import SentRequest
+    from face_conformance.judging.oracle import connection_lost
 
     sent = SentRequest("PATCH", "http://x", ())
     assert connection_lost(Exchange(sent, None, "connection closed or broken mid-answer: reset"))

@@ -2,7 +2,7 @@
 
 If the reference and the SDK that real users call Azure with disagree, one of them is off the page.
 Each test drives the reference on loopback with the SDK and checks what went over the wire. Where
-they read the page differently but both within CONTRACT.md, the test says so and pins it.
+they read the page differently but both within docs/contract.md, the test says so and pins it.
 """
 
 from __future__ import annotations
@@ -126,7 +126,7 @@ def test_update_face_round_trips_through_the_sdk(sdk: Any, reference: RecordingR
 
 def test_update_without_user_data_sends_an_empty_object(sdk: Any, reference: RecordingReference,
                                                         face: tuple[str, str, str]) -> None:
-    """The SDK sends `{}` when no userData is given: accepted (CONTRACT.md point 2, SHOULD).
+    """The SDK sends `{}` when no userData is given: accepted (docs/contract.md point 2, SHOULD).
 
     What `{}` stores is open (reported as INFO by the suite); the reference clears userData.
     """
@@ -204,7 +204,7 @@ def test_sdk_validates_size_and_group_id_before_sending(sdk: Any, reference: Rec
 def test_sdk_and_reference_read_1kb_differently_within_the_contract(
         sdk: Any, reference: RecordingReference, face: tuple[str, str, str]) -> None:
     """600 × 'é' is 600 characters (the SDK's and Azure's REST spec's maxLength 1024 let it through)
-    but 1200 UTF-8 bytes (the reference's reading rejects it). CONTRACT.md point 1 allows either
+    but 1200 UTF-8 bytes (the reference's reading rejects it). docs/contract.md point 1 allows either
     answer between 1024 bytes and 1024 code points; an SDK user gets a 400 from the reference where
     Azure (which counts characters) would store it."""
     group, person, face_id = face

@@ -1,4 +1,4 @@
-"""Self-tests of `face_conformance.settings`: precedence, defaults and configuration errors."""
+"""Self-tests of `face_conformance.config.settings`: precedence, defaults and configuration errors."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from face_conformance.settings import MOCK_KEY, SAMPLE_FACE_URL, ConfigError, Settings, build_settings
+from face_conformance.config.settings import MOCK_KEY, SAMPLE_FACE_URL, ConfigError, Settings, build_settings
 
 LIVE = {"endpoint": "https://res.cognitiveservices.azure.com", "key": "opt-key"}
 ENV = {"FACE_ENDPOINT": "https://env.cognitiveservices.azure.com", "FACE_KEY": "env-key"}
@@ -157,7 +157,7 @@ def test_numbers_must_be_finite(name: str, option: str, raw: str) -> None:
 
 def test_a_password_in_the_endpoint_is_masked_like_the_key() -> None:
     """https://user:password@host: the password never shows in what the suite prints or writes."""
-    from face_conformance.redaction import hide_secrets, redact_text
+    from face_conformance.evidence.redaction import hide_secrets, redact_text
 
     s = build_settings({"endpoint": "https://user:pw-hunter-2917@face.example", "key": "k" * 32}, {})
     assert "pw-hunter-2917" not in hide_secrets(s.endpoint) and "pw-hunter-2917" not in redact_text(s.endpoint)

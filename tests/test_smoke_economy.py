@@ -1,4 +1,4 @@
-"""Request economy: a live smoke run costs at most 1.5 times the floor of `face_conformance.economy`."""
+"""Request economy: a live smoke run costs at most 1.5 times the floor of `face_conformance.cases.economy`."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from collections import Counter
 import pytest
 from servers import Run, live_args, run_cli
 
-from face_conformance import catalogue, economy
+from face_conformance.cases import catalogue, economy
 from face_conformance.reference import BackgroundServer, ReferenceConfig, ReferenceService
 
 KEY = "economy-key-0123456789abcdef"

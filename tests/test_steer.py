@@ -1,4 +1,4 @@
-"""Self-tests of `face_conformance.steer`: generated IDs mapped onto the run's resources."""
+"""Self-tests of `face_conformance.cases.steer`: generated IDs mapped onto the run's resources."""
 
 from __future__ import annotations
 
@@ -7,10 +7,10 @@ from typing import Any
 import pytest
 import schemathesis
 
-from face_conformance import catalogue
-from face_conformance.steer import probe_from_case, steer_group, steer_guid
-from face_conformance.strategies import PATH_STRUCTURE
-from face_conformance.world import FaceRef, World
+from face_conformance.cases import catalogue
+from face_conformance.cases.steer import probe_from_case, steer_group, steer_guid
+from face_conformance.cases.strategies import PATH_STRUCTURE
+from face_conformance.cases.world import FaceRef, World
 
 PERSON = "11111111-1111-4111-8111-111111111111"
 FACE = "aaaaaaaa-aaaa-4aaa-8aaa-aaaaaaaaaaaa"

@@ -1,4 +1,4 @@
-"""Self-tests of `face_conformance.strategies`: each recipe makes what its name says."""
+"""Self-tests of `face_conformance.cases.strategies`: each recipe makes what its name says."""
 
 from __future__ import annotations
 
@@ -8,7 +8,8 @@ from typing import Any
 import pytest
 from hypothesis import given, settings
 
-from face_conformance import catalogue, oracle, strategies
+from face_conformance.cases import catalogue, strategies
+from face_conformance.judging import oracle
 
 CHECK = settings(max_examples=150, derandomize=True, database=None, deadline=None)
 GUID = oracle.GUID

@@ -7,7 +7,7 @@ import json
 import pytest
 from servers import Run, run_cli
 
-from face_conformance import catalogue
+from face_conformance.cases import catalogue
 
 
 @pytest.fixture(scope="module")

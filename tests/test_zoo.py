@@ -16,7 +16,7 @@ from typing import Any
 import httpx
 import pytest
 
-from face_conformance import catalogue
+from face_conformance.cases import catalogue
 from face_conformance.cli import main
 from face_conformance.reference import BackgroundServer, ReferenceService
 from face_conformance.reference.asgi import ENCODED_BODY, WIRE_FAULT

@@ -1,4 +1,4 @@
-"""The embedded reference service: an in-memory Face v1.0 person-group API that follows CONTRACT.md.
+"""The embedded reference service: an in-memory Face v1.0 person-group API that follows docs/contract.md.
 
 `ReferenceService.handle(httpx.Request) -> httpx.Response` is the one seam: respx and
 `httpx.MockTransport` call it in process, `asgi_app` wraps it for uvicorn, `serve` and

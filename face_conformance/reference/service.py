@@ -1,4 +1,4 @@
-"""The reference service: the Face v1.0 person-group calls, answering as CONTRACT.md says.
+"""The reference service: the Face v1.0 person-group calls, answering as docs/contract.md says.
 
 `ReferenceService.handle` turns one `httpx.Request` into one `httpx.Response`, so the same object
 serves respx and `httpx.MockTransport` in process and, through `asgi.asgi_app`, uvicorn on a
@@ -23,7 +23,7 @@ from urllib.parse import unquote
 
 import httpx
 
-from face_conformance import catalogue
+from face_conformance.cases import catalogue
 from face_conformance.reference.model import Face, FaceModel, Group, GuidSource, Person
 
 JSON_CONTENT_TYPE = "application/json; charset=utf-8"

@@ -10,12 +10,12 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from ..redaction import redacted_copy
-from ..result import RunResult
-from .html_report import render_html, write_html
-from .json_report import render_json, write_json
-from .junit_report import build_junit, write_junit
-from .markdown_report import render_markdown, write_markdown
+from face_conformance.evidence.record import RunResult
+from face_conformance.evidence.redaction import redacted_copy
+from face_conformance.reporting.html_report import render_html, write_html
+from face_conformance.reporting.json_report import render_json, write_json
+from face_conformance.reporting.junit_report import build_junit, write_junit
+from face_conformance.reporting.markdown_report import render_markdown, write_markdown
 
 __all__ = [
     "build_junit",

@@ -2,7 +2,7 @@
 
 The writers (`json_report`, `html_report`, `junit_report`, `markdown_report`) only lay out what this
 module hands them, so a row reads the same in a browser, in CI's test tab and in a step summary.
-Redaction is `face_conformance.redaction`'s; a failure as text is `face_conformance.failures`'.
+Redaction is `face_conformance.evidence.redaction`'s; a failure as text is `face_conformance.reporting.failures`'.
 """
 
 from __future__ import annotations
@@ -11,9 +11,9 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from face_conformance import catalogue
-from face_conformance.outcomes import OUTCOMES, QUIET, Outcome
-from face_conformance.redaction import REDACTED, as_text, is_secret_header
+from face_conformance.cases import catalogue
+from face_conformance.cases.outcomes import OUTCOMES, QUIET, Outcome
+from face_conformance.evidence.redaction import REDACTED, as_text, is_secret_header
 
 HEADERS_LIMIT = 2000  # a hostile server can send enormous headers too
 EVIDENCE_LIMIT = 40  # evidence items per row laid out in the HTML and JUnit; the rest stay in the JSON

@@ -15,9 +15,9 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from ..diff import CLASSES, DIVERGENCE, IMPROVEMENT, ONE_SIDE, REGRESSION, SAME
-from ..redaction import excerpt, redacted_copy
-from .html_report import _CSS, _e, _pill, _request, _response
+from face_conformance.evidence.redaction import excerpt, redacted_copy
+from face_conformance.reporting.html_report import _CSS, _e, _pill, _request, _response
+from face_conformance.run.diff import CLASSES, DIVERGENCE, IMPROVEMENT, ONE_SIDE, REGRESSION, SAME
 
 FILES = {"json": "diff.json", "markdown": "diff.md", "html": "diff.html"}
 SHOWN = (DIVERGENCE, REGRESSION, IMPROVEMENT, ONE_SIDE)  # the probes the page shows one by one

@@ -16,11 +16,10 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from ..failures import format_failure
-from ..outcomes import BAD, MEANING, Outcome
-from ..redaction import BODY_EXCERPT_CHARS, excerpt
-from ..result import RunResult
-from .common import (
+from face_conformance.cases.outcomes import BAD, MEANING, Outcome
+from face_conformance.evidence.record import RunResult
+from face_conformance.evidence.redaction import BODY_EXCERPT_CHARS, excerpt
+from face_conformance.reporting.common import (
     EVIDENCE_LIMIT,
     HEADERS_LIMIT,
     as_text,
@@ -34,6 +33,7 @@ from .common import (
     target_items,
     xml_safe,
 )
+from face_conformance.reporting.failures import format_failure
 
 FILENAME = "report.html"
 _VERDICT_LABELS = {

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from ..result import RunResult
+from face_conformance.evidence.record import RunResult
 
 FILENAME = "conformance.json"
 

@@ -13,9 +13,9 @@ from typing import Any
 
 from junitparser import Error, Failure, JUnitXml, Skipped, SystemOut, TestCase, TestSuite
 
-from ..failures import format_failure
-from ..outcomes import UNTESTED, Outcome
-from .common import EVIDENCE_LIMIT, as_text, row_level, xml_safe
+from face_conformance.cases.outcomes import UNTESTED, Outcome
+from face_conformance.reporting.common import EVIDENCE_LIMIT, as_text, row_level, xml_safe
+from face_conformance.reporting.failures import format_failure
 
 FILENAME = "junit.xml"
 SUITE_NAME = "face-conformance"

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from .common import as_text, counts, needs_attention, row_level, run_line, target_items
+from face_conformance.reporting.common import as_text, counts, needs_attention, row_level, run_line, target_items
 
 FILENAME = "summary.md"
 _MARKERS = {"conformant": "[PASS]", "non-conformant": "[FAIL]", "inconclusive": "[INCONCLUSIVE]"}

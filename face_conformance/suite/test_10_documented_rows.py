@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from face_conformance import catalogue
-from face_conformance.failures import assert_held
-from face_conformance.probes import explicit_cases, from_row_data
-from face_conformance.runner import Runner
+from face_conformance.cases import catalogue
+from face_conformance.cases.probes import explicit_cases, from_row_data
+from face_conformance.reporting.failures import assert_held
+from face_conformance.run.runner import Runner
 
 CASES = [
     pytest.param(row_id, index, data, marks=pytest.mark.row(row_id), id=f"{row_id}#{index + 1}")

@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import pytest
 
-from face_conformance import catalogue, oracle
-from face_conformance.failures import assert_held
-from face_conformance.probes import near_miss, near_miss_cases, wrong_key_shapes
-from face_conformance.runner import Runner
+from face_conformance.cases import catalogue
+from face_conformance.cases.probes import near_miss, near_miss_cases, wrong_key_shapes
+from face_conformance.judging import oracle
+from face_conformance.reporting.failures import assert_held
+from face_conformance.run.runner import Runner
 
 
 def _row_of(part: str) -> str:

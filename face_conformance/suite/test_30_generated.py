@@ -11,10 +11,11 @@ from __future__ import annotations
 import pytest
 import schemathesis
 
-from face_conformance import catalogue, oracle
-from face_conformance.failures import assert_held
-from face_conformance.runner import Runner
-from face_conformance.steer import probe_from_case
+from face_conformance.cases import catalogue
+from face_conformance.cases.steer import probe_from_case
+from face_conformance.judging import oracle
+from face_conformance.reporting.failures import assert_held
+from face_conformance.run.runner import Runner
 
 
 @pytest.fixture(scope="session")

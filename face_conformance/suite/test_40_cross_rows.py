@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from face_conformance import checks, oracle
-from face_conformance.failures import assert_held
-from face_conformance.runner import Runner
+from face_conformance.judging import checks, oracle
+from face_conformance.reporting.failures import assert_held
+from face_conformance.run.runner import Runner
 
 # Rows every PATCH answer is judged against; the suite has sent many by the time this runs.
 JUDGED_ON_EVERY_ANSWER = (oracle.ENVELOPE, oracle.DOCUMENTED_STATUS)

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from face_conformance import checks, oracle
-from face_conformance.failures import assert_held
-from face_conformance.runner import Runner
+from face_conformance.judging import checks, oracle
+from face_conformance.reporting.failures import assert_held
+from face_conformance.run.runner import Runner
 
 PARALLEL_UPDATES = {"smoke": 3, "full": 4}
 

@@ -1,4 +1,4 @@
-"""The zoo's broken variants: each breaks exactly one rule of CONTRACT.md and names the row it breaks.
+"""The zoo's broken variants: each breaks exactly one rule of docs/contract.md and names the row it breaks.
 
 Most are a few class attributes on `Reanswer` (one row answered with another status, code, error
 object or media type); the others override the one method where the fault lives. The kill matrix

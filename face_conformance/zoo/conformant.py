@@ -14,7 +14,7 @@ from typing import Any
 
 import httpx
 
-from face_conformance import catalogue
+from face_conformance.cases import catalogue
 from face_conformance.reference.asgi import ENCODED_BODY, WIRE_FAULT, WireFault
 from face_conformance.reference.model import Face, Group
 from face_conformance.reference.service import JSON_CONTENT_TYPE, ReferenceConfig, ReferenceService, RouteMatch

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
 
-from face_conformance.outcomes import BAD
+from face_conformance.cases.outcomes import BAD
 from face_conformance.reference import BackgroundServer, ReferenceConfig
 from face_conformance.zoo.registry import Variant
 

@@ -15,7 +15,7 @@ PROFILES = ("smoke", "full")
 class Variant:
     """One server of the zoo.
 
-    `row` is the CONTRACT.md row a broken variant breaks (for a conformant one, the row whose
+    `row` is the docs/contract.md row a broken variant breaks (for a conformant one, the row whose
     latitude it takes; hostile ones name none). `also` lists the rows that may fail with it because
     they judge the same answer (a 5xx also breaks `x.documented-status`); nothing else may fail.
     `profile` is the smallest suite profile whose requests reach the difference; `mock` is False

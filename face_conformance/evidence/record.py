@@ -1,0 +1,136 @@
+"""The run's result record (docs/contract.md, "The interface"): its shape, declared once.
+
+`run_result.build_result` builds it, `conformance.json` is it, and every report, the terminal table
+and `baseline` read it. These are TypedDicts, so the record stays the plain JSON object it is on
+disk while its fields are named, typed and checked in one place (`check_result`).
+"""
+
+# No `from __future__ import annotations`: TypedDict must see NotRequired itself (Python 3.11).
+from typing import Any, NotRequired, TypedDict
+
+from face_conformance.cases.outcomes import OUTCOMES
+
+
+class SentRecord(TypedDict):
+    """A request as sent: credentials redacted, body excerpted."""
+
+    method: str
+    url: str
+    headers: dict[str, str]
+    body: str
+
+
+class AnswerRecord(TypedDict):
+    """An answer as received: credentials redacted, body excerpted."""
+
+    status: int
+    headers: dict[str, str]
+    body: str
+    truncated: bool
+
+
+class EvidenceRecord(TypedDict):
+    """One exchange (or only a note) behind a finding, with its verdict."""
+
+    verdict: str
+    note: str
+    request: SentRecord | None
+    response: AnswerRecord | None
+    error: str | None
+    curl: str
+    entry: NotRequired[int]  # the exchange's entry in exchanges.har
+
+
+class PageText(TypedDict):
+    """The page's words for a row, in both languages."""
+
+    zh: str
+    en: str
+
+
+class RowRecord(TypedDict):
+    """One catalogue row's outcome in a run."""
+
+    id: str
+    level: str
+    outcome: str
+    summary: str
+    requests: int
+    status: int | None
+    code: str | None
+    when: str
+    page: PageText
+    evidence: list[EvidenceRecord]
+    entries: NotRequired[list[int]]  # every exchange of exchanges.har judged on this row
+    accepted_reason: NotRequired[str]  # set when a baseline accepted the row's deviation
+
+
+class ObservationRecord(TypedDict):
+    """Open or undocumented behaviour, reported as INFO."""
+
+    id: str
+    row: str | None
+    summary: str
+    evidence: list[EvidenceRecord]
+
+
+class StaleEntry(TypedDict):
+    """A baseline entry that matched nothing in this run."""
+
+    row: str
+    seen: dict[str, Any]
+    why: str
+
+
+class BaselineRecord(TypedDict):
+    """The baseline a run applied, and its entries that no longer match."""
+
+    file: str
+    stale: list[StaleEntry]
+
+
+class SuiteRecord(TypedDict):
+    """Which suite produced the record."""
+
+    name: str
+    version: str
+
+
+#: What was tested, and how ("face image": where a provisioned live run's Add Face image came from).
+TargetRecord = TypedDict("TargetRecord", {
+    "endpoint": str, "mode": str, "profile": str, "seed": int | None, "started": str, "strict": bool,
+    "strict_messages": bool, "run": str, "face image": NotRequired[str],
+    "recorded": NotRequired[dict[str, Any]],  # a replay's: which suite version recorded the run, and its verdict
+})
+
+
+class RunResult(TypedDict):
+    """The whole result of one run: `conformance.json`."""
+
+    suite: SuiteRecord
+    target: TargetRecord
+    verdict: str
+    verdict_reason: str
+    exit_code: int
+    requests: int
+    requests_by_purpose: dict[str, int]
+    duration_s: float
+    rows: list[RowRecord]
+    observations: list[ObservationRecord]
+    baseline: BaselineRecord | None
+    restored: bool | None
+    row_count: int
+
+
+def check_result(result: dict[str, Any]) -> list[str]:
+    """What in a result record breaks the declared shape (missing fields, unknown outcomes), or []."""
+    problems = [f"missing field {name!r}" for name in RunResult.__required_keys__ if name not in result]
+    for row in result.get("rows", []):
+        missing = [name for name in RowRecord.__required_keys__ if name not in row]
+        if missing:
+            problems.append(f"row {row.get('id')!r} lacks {', '.join(sorted(missing))}")
+        if row.get("outcome") not in OUTCOMES:
+            problems.append(f"row {row.get('id')!r} has the unknown outcome {row.get('outcome')!r}")
+    problems += [f"target lacks {name!r}" for name in TargetRecord.__required_keys__
+                 if name not in result.get("target", {})]
+    return problems

@@ -1,0 +1,157 @@
+"""The side-effect and shape checks: pure functions of exchanges and of what the run knew.
+
+The oracle judges one PATCH answer; these judge what an answer leaves behind (read-after-write,
+no change on error, parallel writes, a state that does not clear) and the shape of the 403, 409
+and 429 answers met on the way. Each takes what was sent and what came back and returns findings;
+none sends a request, so each is unit-tested on hand-built exchanges (tests/test_checks.py).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from face_conformance.cases import catalogue
+from face_conformance.cases.probes import Probe
+from face_conformance.cases.world import FaceRef
+from face_conformance.evidence.exchange import Exchange
+from face_conformance.judging import oracle
+from face_conformance.judging.oracle import Finding
+
+READ_AFTER_WRITE = catalogue.check_row("read-after-write")
+NO_CHANGE = catalogue.check_row("no-change-on-error")
+PARALLEL = catalogue.check_row("concurrent-writes")
+CONFLICT = catalogue.state_row("concurrent")
+
+
+@dataclass
+class Pending:
+    """An error answer whose face must be shown unchanged (x.no-change-on-error)."""
+
+    face: FaceRef
+    exchange: Exchange
+    sent: object
+    may_write: bool = False  # an update with no answer: it may have written its value, or not
+    probe: Probe | None = None  # what was sent, to replay it alone when a batch cannot be attributed
+
+
+def show(value: object) -> str:
+    """A value for a finding's note, cut to a readable length."""
+    text = repr(value)
+    return text if len(text) <= 80 else f"{text[:60]}…({len(text)} chars)"
+
+
+def read_after_write(sent: Any, stored: Any, got: Exchange) -> list[Finding]:
+    """After a 200 to an update with a string userData, Get Face must return exactly that string.
+
+    An update of "" read back with no userData field passes: docs/contract.md does not say how Get Face
+    shows an empty userData, and serialisers that leave empty fields out are common.
+    Returns [] when the update held no string (what is stored then is an observation, not a row).
+    """
+    if not isinstance(sent, str):
+        return []
+    if stored == sent or (sent == "" and stored is None):
+        return [Finding(READ_AFTER_WRITE, "pass", "Get Face returned exactly the userData written", got)]
+    return [Finding(READ_AFTER_WRITE, "fail", f"wrote {show(sent)}, Get Face returned {show(stored)}", got)]
+
+
+def unchanged(before: Any, now: Any, pending: Sequence[Pending]) -> list[Finding]:
+    """After error answers to updates of one face, it must hold what it held (x.no-change-on-error).
+
+    `pending` are the requests since the last read-back, in the order sent; an update that got no
+    answer may have written its value (`may_write`), which then is no error answer's doing. Each
+    write carries a distinct marker, so a changed value names the request that wrote it.
+    """
+    errors = [p for p in pending if not p.may_write]
+    if (now or None) == (before or None):
+        return [Finding(NO_CHANGE, "pass", f"the face still holds {show(before)}", p.exchange) for p in errors]
+    if any(p.may_write and p.sent == now for p in pending) or not errors:
+        return [Finding(NO_CHANGE, "pass", "the face holds the value of an update that got no answer; the error "
+                        "answers changed nothing visible", p.exchange) for p in errors]
+    culprit = next((p for p in errors if p.sent == now), errors[-1])
+    who = "this request" if culprit.sent == now else f"one of {len(errors)} error answers (the last shown)"
+    return [Finding(NO_CHANGE, "fail", f"after {culprit.exchange.describe_answer()} to {who}, the face's userData "
+                    f"changed from {show(before)} to {show(now)}", culprit.exchange)]
+
+
+def needs_bisect(before: Any, now: Any, pending: Sequence[Pending]) -> bool:
+    """True when the face changed, no request's marker explains the new value, and several error
+    answers could have done it: only replaying them one at a time can name the one."""
+    errors = [p for p in pending if not p.may_write]
+    changed = (now or None) != (before or None)
+    return changed and len(errors) > 1 and not any(p.sent == now for p in pending)
+
+
+def changed_alone(before: Any, now: Any, replayed: Exchange) -> Finding:
+    """x.no-change-on-error fails on the request that, replayed alone, changed the face."""
+    return Finding(NO_CHANGE, "fail", f"after {replayed.describe_answer()} to this request (replayed alone, after "
+                   f"a batch of error answers changed the face), the face's userData changed from {show(before)} "
+                   f"to {show(now)}", replayed)
+
+
+def is_conflict(exchange: Exchange) -> bool:
+    """True for a 409 with the concurrent-operation code (transient: the request may be repeated)."""
+    return oracle.satisfies(exchange, CONFLICT)
+
+
+def shape(row_id: str, exchange: Exchange, *, strict_messages: bool = False) -> list[Finding]:
+    """A 403, 409 or 429 met on the way: its row and x.error-envelope, judged on its shape."""
+    faults = oracle.envelope_faults(exchange, row_id)
+    if strict_messages and (fault := oracle.message_fault(exchange, row_id)):
+        faults.append(f"--strict-messages: {fault}")
+    if faults:
+        note = "; ".join(faults)
+        return [Finding(row_id, "fail", note, exchange), Finding(oracle.ENVELOPE, "fail", note, exchange)]
+    return [Finding(row_id, "pass", f"HTTP {exchange.status} in the documented shape", exchange),
+            Finding(oracle.ENVELOPE, "pass", "error envelope as documented", exchange)]
+
+
+def parallel_answers(results: Sequence[Exchange | None], *, strict_messages: bool = False) -> list[Finding]:
+    """Each answer to parallel updates of one face: 200, 409 ConcurrentOperationConflict or 429."""
+    findings: list[Finding] = []
+    for exchange in results:
+        if exchange is None:
+            findings.append(Finding(PARALLEL, "error", "a parallel update did not finish"))
+            continue
+        findings += oracle.status_findings(exchange)
+        if exchange.status == 200:
+            continue
+        if is_conflict(exchange):
+            findings += shape(CONFLICT, exchange, strict_messages=strict_messages)
+        elif exchange.status == 409:
+            findings.append(Finding(CONFLICT, "fail", f"a conflict answered {exchange.describe_answer()}, not "
+                                    f"error.code {catalogue.row(CONFLICT).code!r}", exchange))
+            findings.append(Finding(PARALLEL, "fail", f"a parallel update got {exchange.describe_answer()}",
+                                    exchange))
+        else:
+            findings.append(Finding(PARALLEL, "fail", f"a parallel update got {exchange.describe_answer()}; only 200, "
+                                    f"409 {catalogue.row(CONFLICT).code} or 429 conform", exchange))
+    return findings
+
+
+def parallel_outcome(values: Sequence[str], results: Sequence[Exchange | None], before: Any, stored: Any,
+                     got: Exchange) -> Finding:
+    """After parallel updates, the face must hold one of the values that got 200 (or, if none did, the old one)."""
+    winners = [v for v, e in zip(values, results, strict=True) if e is not None and e.status == 200]
+    if stored in (winners or [before]):
+        return Finding(PARALLEL, "pass", f"{len(winners)} of {len(values)} parallel updates got 200; the face holds "
+                       "one of their values", got)
+    return Finding(PARALLEL, "fail", f"after parallel updates of which {winners or 'none'} got 200, the face holds "
+                   f"{show(stored)}", got)
+
+
+def stuck(state_row: str, exchange: Exchange | None) -> bool:
+    """True when a normal update still gets the answer of a state that should be over."""
+    return exchange is not None and exchange.status != 200 and oracle.satisfies(exchange, state_row)
+
+
+def stuck_finding(state_row: str, after: str, exchange: Exchange, tries: int) -> Finding:
+    """The state's row fails: after it ended, normal updates kept getting its answer."""
+    return Finding(state_row, "fail", f"stuck: after {after}, a normal update still got "
+                   f"{exchange.describe_answer()} ({tries} tries)", exchange)
+
+
+def read_back_failed(row_id: str, error: Exception, exchange: Exchange | None) -> Finding:
+    """A check that could not be made: the read-back itself failed (the suite's error, not the row's)."""
+    return Finding(row_id, "error", f"could not read the face back: {error}", exchange)

@@ -1,0 +1,474 @@
+"""The runner: sends probes and the read-backs they need, and returns everything they showed.
+
+One Runner per run, shared by every test through a session fixture. Tests describe what to
+send; the runner does the sending, the reading back and the bookkeeping. It judges nothing
+itself: every verdict comes from `oracle` (the PATCH answer) or `checks` (side effects and the
+403, 409 and 429 answers met on the way), pure functions of what was sent and what came back.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+import itertools
+import random
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from typing import Any, TypeVar
+
+from face_conformance.cases import catalogue
+from face_conformance.cases.probes import Probe, encode_arg, on_face, user_data_body
+from face_conformance.cases.world import FaceRef, World
+from face_conformance.config.settings import Settings
+from face_conformance.evidence.exchange import Exchange
+from face_conformance.judging import checks, oracle, schema_checks
+from face_conformance.judging.checks import Pending
+from face_conformance.judging.ledger import Ledger
+from face_conformance.judging.oracle import Expectation, Finding
+from face_conformance.live.client import FaceClient, Inconclusive, ends_the_run
+from face_conformance.live.pacing import make_pacer
+from face_conformance.live.provisioning import Provisioner, SetupError, Supporting
+from face_conformance.live.target import Target
+
+CONFLICT_RETRIES = 2
+TRAINING_WAIT_S = 120.0
+#: A normal update after a transient state is tried this often (with a growing pause) before the
+#: face counts as stuck in that state.
+RECOVERY_TRIES = 3
+RECOVERY_PAUSE_S = 0.5
+#: Requests of a --budget kept for the live-only rows (parallel writes, training, the updates after).
+LIVE_ROWS_RESERVE = 20
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+@dataclass(frozen=True)
+class Seen:
+    """What one probe showed: its own (last) PATCH exchange, and every finding it led to."""
+
+    exchange: Exchange
+    findings: list[Finding]
+
+
+def recorded_step(call: str) -> Callable[[F], F]:
+    """Decorate a Runner method: each call the suite makes of it is a step of the recording."""
+    def decorate(method: F) -> F:
+        signature = inspect.signature(method)
+
+        @functools.wraps(method)
+        def wrapper(self: Any, *args: Any, **kwargs: Any) -> Any:
+            bound = signature.bind(self, *args, **kwargs)
+            recorded = {name: encode_arg(value) for name, value in list(bound.arguments.items())[1:]}
+            with self.client.recording.step(call, recorded):
+                return method(self, *args, **kwargs)
+
+        return wrapper  # type: ignore[return-value]
+    return decorate
+
+
+#: The rows whose answers a request can meet on the way, judged on their shape when met.
+RATE_LIMIT = catalogue.state_row("rate-limit")
+QUOTA = catalogue.state_row("quota")
+
+
+@dataclass
+class Runner:
+    """Everything a run shares: settings, target, client, world, ledger."""
+
+    settings: Settings
+    target: Target
+    ledger: Ledger = field(default_factory=Ledger)
+    world: World | None = None
+    client: FaceClient = field(init=False)
+    calls: Supporting = field(init=False)
+    provisioner: Provisioner = field(init=False)
+    pending: list[Pending] = field(default_factory=list)
+    recovered: set[str] = field(default_factory=set)  # rows whose error answer a normal update followed
+    #: How the runner waits (for a conflict to clear, training to end): a replay does not wait.
+    sleep: Callable[[float], None] = time.sleep
+    #: Group IDs to use instead of fresh ones (a replay takes the recorded run's).
+    group_ids: list[str] = field(default_factory=list)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+    _markers: itertools.count = field(default_factory=lambda: itertools.count(1))
+
+    def __post_init__(self) -> None:
+        self.client = FaceClient(
+            self.target.client, self.settings.effective_key,
+            pacer=make_pacer(self.settings.max_rps, self.settings.max_rpm),
+            timeout=self.settings.timeout, run_deadline=self.settings.run_deadline, sleep=self.sleep,
+        )
+        self.calls = Supporting(self.client, sleep=self.sleep)
+        # Mock runs repeat exactly by default; live runs get fresh group names unless seeded.
+        seed = self.settings.seed if self.settings.seed is not None else (0 if self.target.mode == "mock" else None)
+        rng = random.Random(seed) if seed is not None else None
+        self.provisioner = Provisioner(self.settings, self.calls, rng=rng, group_ids=list(self.group_ids))
+
+    def marker(self) -> str:
+        """A distinct userData value for a write the runner makes itself; the same sequence in a replay."""
+        return f"conformance-run-{next(self._markers)}"
+
+    # -- set-up and teardown -------------------------------------------------------------------
+
+    def setup(self) -> World:
+        """Provision (or adopt) the world; a SetupError or Inconclusive propagates to the caller."""
+        with self.client.recording.step("setup", {}) as step:
+            try:
+                self.world = self.provisioner.setup()
+            finally:
+                if step is not None:
+                    step["group_ids"] = list(self.provisioner.drawn)  # what a replay provisions again
+        return self.world
+
+    @recorded_step("teardown")
+    def teardown(self) -> list[str]:
+        """Verify pending side effects, then delete or restore; returns problems to report."""
+        problems = []
+        self.client.reopen()
+        if self.world is not None and self.ledger.stop_kind is None:
+            try:
+                self.flush()
+            except Exception as exc:  # noqa: BLE001 - teardown must go on whatever the server does
+                problems.append(f"final read-back failed: {exc}")
+        problems += self.provisioner.teardown()
+        self.ledger.extend(self.met_on_the_way())  # a 403 that ended the run, 429s of the teardown
+        if self.calls.retries:
+            self.ledger.observe("info.supporting-call-retries", None,
+                                f"{len(self.calls.retries)} supporting call(s) retried after a connection fault: "
+                                + "; ".join(self.calls.retries[:5]))
+        return problems
+
+    # -- budget --------------------------------------------------------------------------------
+
+    def budget_left(self, *, reserve: bool = True) -> bool:
+        """False once --budget requests have been spent.
+
+        Until the live-only rows have run, `reserve` keeps some of the budget for them (concurrent
+        writes, training and the checks after them): more generated cases must not starve rows
+        that nothing else can observe.
+        """
+        budget = self.settings.budget
+        if budget is None:
+            return True
+        kept = min(LIVE_ROWS_RESERVE, budget // 4) if reserve else 0
+        return self.client.sent < budget - kept
+
+    def unreachable(self, row: str, why: str) -> None:
+        """Say why a row could not be observed in this run (the report shows it)."""
+        self.ledger.unreachable(row, why)
+
+    def why_unobserved(self, row: str) -> str | None:
+        """Why a row was not observed, when the run has said so."""
+        return self.ledger.not_observed_why.get(row)
+
+    def findings_on(self, row: str) -> list[Finding]:
+        """Every finding on a row so far, in the order found (for the cross-row tests)."""
+        return [f for f in list(self.ledger.findings) if f.row == row]
+
+    def spend_check(self, rows: tuple[str, ...], *, reserve: bool = True) -> bool:
+        """True if a probe may be sent; otherwise say why its rows went unobserved."""
+        if self.budget_left(reserve=reserve):
+            return True
+        for row in rows:
+            self.unreachable(row, f"--budget {self.settings.budget} requests spent before this row")
+        return False
+
+    # -- probes --------------------------------------------------------------------------------
+
+    @property
+    def smoke(self) -> bool:
+        """The smoke profile: no normal update after each error row or after the parallel writes."""
+        return self.settings.profile == "smoke"
+
+    def probe_on_face(self, label: str, **kw: object) -> Probe:
+        """A probe on the face under test (the world must be set up)."""
+        assert self.world is not None
+        return on_face(self.world, label, **kw)  # type: ignore[arg-type]
+
+    @recorded_step("run")
+    def run(self, probe: Probe, *, training: bool = False) -> list[Finding]:
+        """Send one PATCH probe and record and return everything it showed (see `observe`)."""
+        findings = self.observe(probe, training=training).findings
+        self.ledger.extend(findings)
+        return findings
+
+    def observe(self, probe: Probe, *, training: bool = False) -> Seen:
+        """Send one PATCH probe; the findings on its answer, its side effects and the answers met on the way.
+
+        Nothing is recorded: the caller decides (`run` records). The read-back of an error answer
+        waits for the next flush, which comes before the next write that should succeed (and in
+        x.no-change-on-error's own test): one Get Face for a run of error answers, and each probe
+        writes a distinct marker, so a changed face still names the request that changed it.
+        """
+        assert self.world is not None, "setup() first"
+        expectation = oracle.expect(probe, self.world, training=training)
+        findings: list[Finding] = []
+        if expectation.primary == oracle.OK:
+            findings += self.flush(record=False)
+        exchange, conflicts = self.send(probe, tag=probe.rows[0] if probe.rows else expectation.primary)
+        findings += conflicts + oracle.judge(exchange, expectation, strict_messages=self.settings.strict_messages)
+        if probe.generated:
+            findings += schema_checks.findings(exchange)
+        reading = oracle.user_data_reading(expectation, exchange)
+        if reading is not None:
+            self.ledger.observe(f"info.userdata-reading-{reading[0]}", oracle.TOO_LONG, reading[1],
+                                exchange.to_dict("info", "an answer between the two readings of 1KB"))
+        findings += self._side_effects(probe, expectation, exchange)
+        return Seen(exchange, findings + self.met_on_the_way())
+
+    # -- state after state -----------------------------------------------------------------------
+
+    @recorded_step("recover_after")
+    def recover_after(self, probe: Probe) -> list[Finding]:
+        """After an error answer on the face under test, a normal update must get 200 again (full profile)."""
+        assert self.world is not None
+        expectation = oracle.expect(probe, self.world)
+        row = catalogue.row(expectation.primary)
+        if self.smoke or not expectation.face_id or row.status is None or row.status < 400:
+            return []
+        if row.id in self.recovered:
+            return []  # once per row: the first error answer of each row is followed by a normal update
+        self.recovered.add(row.id)
+        return self.recover(row.id, f"the {row.id} answer")
+
+    def recover(self, state_row: str, after: str) -> list[Finding]:
+        """A normal update after a transient state: 200 and stored, or the state's row fails (stuck)."""
+        probe = self.probe_on_face(f"a normal update after {after}", rows=(oracle.OK,),
+                                   body=user_data_body(self.marker()))
+        earlier: list[Finding] = []
+        for attempt in range(RECOVERY_TRIES):
+            seen = self.observe(probe)
+            findings, exchange = seen.findings, seen.exchange
+            stuck = checks.stuck(state_row, exchange)
+            if not stuck or attempt == RECOVERY_TRIES - 1:
+                break
+            # A state may take a moment to clear after it is over (a lock released late): not stuck
+            # yet, so that answer is no failure of 200.ok; what else it showed (its envelope, the
+            # read-backs, the 429s met) stands.
+            earlier += [f for f in findings if f.row != oracle.OK]
+            self.sleep(RECOVERY_PAUSE_S * (attempt + 1))
+        findings = earlier + findings
+        if stuck:
+            findings.append(checks.stuck_finding(state_row, after, exchange, RECOVERY_TRIES))
+        self.ledger.extend(findings)
+        return findings
+
+    def send(self, probe: Probe, *, tag: str) -> tuple[Exchange, list[Finding]]:
+        """Send a probe, repeating it (briefly) after a 409 conflict, which is transient.
+
+        Returns the last exchange and the findings on the conflicts met before it.
+        """
+        if probe.force and self.target.forcer:
+            self.target.forcer(probe.force)
+        met: list[Finding] = []
+        for attempt in range(CONFLICT_RETRIES + 1):
+            exchange = self.client.send("PATCH", probe.path, headers=probe.headers, body=probe.body,
+                                        key=probe.key, tag=tag, forced_403=probe.force == "quota")
+            if not checks.is_conflict(exchange) or probe.force == "concurrent" or attempt == CONFLICT_RETRIES:
+                return exchange, met
+            met += checks.shape(checks.CONFLICT, exchange, strict_messages=self.settings.strict_messages)
+            self.sleep(0.2 * (attempt + 1))
+        return exchange, met
+
+    # -- side effects ----------------------------------------------------------------------------
+
+    def _side_effects(self, probe: Probe, expectation: Expectation, exchange: Exchange) -> list[Finding]:
+        assert self.world is not None
+        face = self.world.face_named(expectation.face_id) if expectation.face_id else None
+        if face is None:
+            return []
+        if exchange.status is None:
+            # No answer: the update may or may not have landed. The next read-back takes its value
+            # as allowed, so that it is not blamed on an error answer.
+            with self._lock:
+                self.pending.append(Pending(face, exchange, expectation.user_data, may_write=True))
+            return []
+        if 200 <= exchange.status < 300:  # a 204 (say) may have written too: read it back all the same
+            return self._read_after_write(face, expectation, exchange)
+        if 400 <= exchange.status < 500 and exchange.status != 429:
+            with self._lock:
+                self.pending.append(Pending(face, exchange, expectation.user_data, probe=probe))
+        return []
+
+    def _read_after_write(self, face: FaceRef, expectation: Expectation, exchange: Exchange) -> list[Finding]:
+        try:
+            stored, got = self.calls.get_face(face)
+        except SetupError as exc:
+            return [checks.read_back_failed(checks.READ_AFTER_WRITE, exc, exc.exchange)]
+        self.world.remember(face, stored)  # type: ignore[union-attr]
+        sent = expectation.user_data
+        if not isinstance(sent, str):
+            what = "no userData" if not expectation.has_user_data else f"userData {sent!r}"
+            self.ledger.observe(f"info.stored-after-{'missing' if sent is None else 'non-string'}", oracle.OK,
+                                f"after an update with {what}, Get Face shows userData {stored!r}",
+                                got.to_dict("info", "what the face holds afterwards"))
+        return checks.read_after_write(sent, stored, got)
+
+    @recorded_step("flush")
+    def flush(self, *, record: bool = True) -> list[Finding]:
+        """Read back every face with pending error answers; findings for x.no-change-on-error."""
+        with self._lock:
+            pending, self.pending = self.pending, []
+        findings: list[Finding] = []
+        for face in dict.fromkeys(p.face for p in pending):  # in the order sent: runs repeat exactly
+            mine = [p for p in pending if p.face == face]
+            findings += self._verify_unchanged(face, mine)
+        if record:
+            self.ledger.extend(findings)
+        return findings
+
+    def _verify_unchanged(self, face: FaceRef, pending: list[Pending]) -> list[Finding]:
+        assert self.world is not None
+        before = self.world.believed(face)
+        try:
+            now, got = self.calls.get_face(face)
+        except SetupError as exc:
+            return [checks.read_back_failed(checks.NO_CHANGE, exc, exc.exchange)]
+        if (now or None) != (before or None):
+            self.world.remember(face, now)
+        if checks.needs_bisect(before, now, pending):
+            found = self._bisect(face, pending)
+            if found is not None:
+                return found
+        return checks.unchanged(before, now, pending)
+
+    def _bisect(self, face: FaceRef, pending: list[Pending]) -> list[Finding] | None:
+        """Replay a batch's error requests one at a time, each from a known value, until one changes the face.
+
+        Only a broken server gets here (a batch changed the face to a value no request wrote), so
+        the extra requests are spent only to name the request that breaks the row. None when no
+        replay changes the face again (the server is not repeatable): the batch's finding stands.
+        """
+        assert self.world is not None
+        passed: list[Finding] = []
+        for index, p in enumerate(x for x in pending if not x.may_write and x.probe is not None):
+            try:
+                self.calls.update_face(face, f"bisect-{index}-{self.marker()}", tag="read-back")
+                base, _ = self.calls.get_face(face)
+                replayed, _ = self.send(p.probe, tag="read-back")  # type: ignore[arg-type]
+                now, got = self.calls.get_face(face)
+            except SetupError:
+                return None
+            self.world.remember(face, now)
+            if (now or None) != (base or None):
+                return passed + [checks.changed_alone(base, now, replayed)]
+            passed += checks.unchanged(base, now, [replace(p, exchange=replayed)])
+        return None
+
+    # -- answers the client met on the way -------------------------------------------------------
+
+    def met_on_the_way(self) -> list[Finding]:
+        """The 429s the client waited out and the quota 403s it met since last asked, judged on their shape."""
+        findings: list[Finding] = []
+        for exchange in self.client.take_met():
+            if exchange.status == 429:
+                findings += checks.shape(RATE_LIMIT, exchange, strict_messages=self.settings.strict_messages)
+            elif exchange.status == 403 and ends_the_run(exchange) and exchange.answer and \
+                    exchange.answer.error_field("code") != "UnsupportedFeature":
+                findings += checks.shape(QUOTA, exchange, strict_messages=self.settings.strict_messages)
+        return findings
+
+    # -- live-only rows ------------------------------------------------------------------------
+
+    @recorded_step("concurrent_writes")
+    def concurrent_writes(self, n: int = 4) -> list[Finding]:
+        """N parallel updates of one face with distinct values, then a read-back."""
+        assert self.world is not None
+        self.flush()
+        face = self.world.face
+        before = self.world.believed(face)
+        values = [f"concurrent-{i}-{self.marker()}" for i in range(n)]
+        probes = [self.probe_on_face(f"parallel update {i + 1} of {n}", body=user_data_body(v))
+                  for i, v in enumerate(values)]
+        barrier = threading.Barrier(n)
+        results: list[Exchange | None] = [None] * n
+
+        def worker(i: int) -> None:
+            try:
+                barrier.wait(timeout=10)
+            except threading.BrokenBarrierError:
+                pass
+            try:
+                results[i] = self.client.send("PATCH", probes[i].path, headers=probes[i].headers,
+                                              body=probes[i].body, tag=checks.PARALLEL)
+            except Inconclusive:
+                results[i] = None  # the client is halted; the main thread raises it below
+
+        threads = [threading.Thread(target=worker, args=(i,), daemon=True) for i in range(n)]
+        if self.target.forcer:
+            self.target.forcer("slow-writes", n)  # the embedded reference: hold these writes, so they overlap
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(self.settings.timeout * 3 + 10)
+        if self.target.forcer:
+            self.target.forcer("slow-writes", 0)
+        if self.client.halted is not None:
+            raise self.client.halted
+        findings = self._judge_parallel(values, results, before) + self.met_on_the_way()
+        self.ledger.extend(findings)
+        if self.smoke:
+            # Smoke: the update during training comes next, and a conflict that never clears fails it.
+            return findings
+        return findings + self.recover(checks.CONFLICT, "the parallel updates")
+
+    def _judge_parallel(self, values: list[str], results: list[Exchange | None], before: str | None
+                        ) -> list[Finding]:
+        assert self.world is not None
+        findings = checks.parallel_answers(results, strict_messages=self.settings.strict_messages)
+        try:
+            stored, got = self.calls.get_face(self.world.face)
+        except SetupError as exc:
+            return findings + [checks.read_back_failed(checks.PARALLEL, exc, exc.exchange)]
+        self.world.remember(self.world.face, stored)
+        return findings + [checks.parallel_outcome(values, results, before, stored, got)]
+
+    @recorded_step("training")
+    def training(self) -> list[Finding]:
+        """Train the group, update while training runs: 409.training; then wait for the end."""
+        assert self.world is not None
+        group = self.world.face.group
+        if self.settings.bring_your_own:
+            self.ledger.unreachable(oracle.TRAINING, "a bring-your-own run never trains the user's group")
+            return []
+        self.flush()
+        started = self.calls.train(group)
+        if started.status != 202:
+            self.ledger.unreachable(oracle.TRAINING, f"Train answered {started.describe_answer()}, not 202")
+            return []
+        finished = False
+        try:
+            findings = self._update_while_training(group)
+        finally:
+            finished = self._wait_for_training(group)
+        if not finished:
+            self.ledger.unreachable(oracle.TRAINING, "training was still running when the suite stopped waiting")
+            return findings
+        return findings + self.recover(oracle.TRAINING, "training finished")
+
+    def _update_while_training(self, group: str) -> list[Finding]:
+        if self.calls.training_status(group) != "running":
+            self.ledger.unreachable(oracle.TRAINING, "training had finished before an update could be sent")
+            return []
+        probe = self.probe_on_face("update while the group is training", rows=(oracle.TRAINING,),
+                                   body=user_data_body(self.marker()))
+        findings = self.observe(probe, training=True).findings
+        if any(f.row == oracle.TRAINING and f.verdict == "fail" for f in findings) and \
+                self.calls.training_status(group) != "running":
+            # Training ended between the status read and the update: nothing was shown either way.
+            findings = [f for f in findings if f.row != oracle.TRAINING]
+            self.ledger.unreachable(oracle.TRAINING, "training finished while the update was in flight")
+        self.ledger.extend(findings)
+        return findings
+
+    def _wait_for_training(self, group: str) -> bool:
+        """Poll until training is no longer running; False when it still was at the deadline."""
+        deadline = time.monotonic() + TRAINING_WAIT_S
+        pause = 0.2  # doubling up to 2 s: short trainings end quickly, long ones cost few polls
+        while self.calls.training_status(group) == "running":
+            if time.monotonic() >= deadline:
+                return False
+            self.sleep(pause)
+            pause = min(pause * 2, 2.0)
+        return True
+
