@@ -110,7 +110,7 @@ def _pytest(args: list[str], bench: Bench) -> int:
 
 
 def suite_dir() -> Path:
-    from face_conformance.cli import SUITE_DIR
+    from face_conformance.run.suite_run import SUITE_DIR
 
     return SUITE_DIR
 

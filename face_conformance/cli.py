@@ -9,14 +9,11 @@ from pathlib import Path
 from typing import Any
 
 from face_conformance.cases import catalogue
+from face_conformance.cases.outcomes import Exit
 from face_conformance.config import options
 from face_conformance.config.settings import ConfigError, UsageError, build_settings
-
-SUITE_DIR = Path(__file__).resolve().parent / "suite"
-EXIT_USAGE = 2
-EXIT_INCONCLUSIVE = 3
-JUDGE_REPORT_DIR = Path("reports") / "replay"
-DIFF_REPORT_DIR = Path("reports") / "diff"
+from face_conformance.evidence.record import RunResult
+from face_conformance.live.target import check_variant
 
 
 class Parser(argparse.ArgumentParser):
@@ -26,61 +23,25 @@ class Parser(argparse.ArgumentParser):
         raise UsageError(message)
 
 
+#: The sub-commands and their one-line help; their options are `config.options.COMMANDS`.
+COMMAND_HELP = {
+    "run": "run the suite (default target: the embedded reference)",
+    "serve": "run the reference service on loopback",
+    "cleanup": "delete leftover conformance-* person groups",
+    "baseline": "write a starting baseline from a run's conformance.json",
+    "list": "print the rows",
+    "judge": "re-judge a recorded run (exchanges.har) offline, by today's rules",
+    "diff": "compare two services probe by probe (each a recording, an endpoint, or mock)",
+}
+
+
 def build_parser() -> Parser:
-    """The command line: one sub-command each for running, serving, cleaning up and baselines."""
+    """The command line: one sub-command each, every option from the one table (`config.options`)."""
     parser = Parser(prog="face-conformance", description="Conformance suite for Azure Face 'Update Face'.")
     commands = parser.add_subparsers(dest="command", required=True, parser_class=Parser)
-    run = commands.add_parser("run", help="run the suite (default target: the embedded reference)")
-    options.add_options(run.add_argument, pytest_spelling=False)
-    run.add_argument("--list", action="store_true", help="print the rows and exit")
-    run.add_argument("-v", "--verbose", action="store_true", help="show pytest's own output")
-    serve = commands.add_parser("serve", help="run the reference service on loopback")
-    from face_conformance.serve_cli import add_serve_arguments
-
-    add_serve_arguments(serve)
-    cleanup = commands.add_parser("cleanup", help="delete leftover conformance-* person groups")
-    cleanup.add_argument("--endpoint", help="the endpoint whose leftover groups go (default: $FACE_ENDPOINT)")
-    cleanup.add_argument("--key", help="its key (default: $FACE_KEY)")
-    cleanup.add_argument("--timeout", help="seconds to wait for each answer (default 30)")
-    cleanup.add_argument("--allow-insecure", action="store_true", help="allow plain http to a non-loopback host")
-    baseline = commands.add_parser("baseline", help="write a starting baseline from a run's conformance.json")
-    baseline.add_argument("--from", dest="source", required=True, help="a run's conformance.json")
-    baseline.add_argument("--out", help="the YAML file to write (default: standard output)")
-    commands.add_parser("list", help="print the rows")
-    judge = commands.add_parser("judge", help="re-judge a recorded run (exchanges.har) offline, by today's rules")
-    judge.add_argument("har", metavar="FILE.har", help="a recording a run left in its report directory")
-    judge.add_argument("--report-dir", default=str(JUDGE_REPORT_DIR),
-                       help=f"where the replay's reports go (default: {JUDGE_REPORT_DIR})")
-    judge.add_argument("--strict", action="store_true", default=None,
-                       help="fail SHOULD rows too (default: as the recorded run)")
-    judge.add_argument("--strict-messages", action="store_true", default=None,
-                       help="judge message wording too (default: as the recorded run)")
-    judge.add_argument("--baseline", help="a baseline file of accepted deviations")
-    add_diff_arguments(commands.add_parser(
-        "diff", help="compare two services probe by probe (each a recording, an endpoint, or mock)"))
+    for command, help_text in COMMAND_HELP.items():
+        options.add_command_options(commands.add_parser(command, help=help_text), command)
     return parser
-
-
-def add_diff_arguments(diff: argparse.ArgumentParser) -> None:
-    """`diff`'s options: each side, then what applies to both."""
-    diff.add_argument("sides", nargs="*", metavar="SIDE",
-                      help="exchanges.har of a run, `mock` (the embedded reference) or an endpoint URL; "
-                           "A first, then B (a side given by --endpoint-a/-b takes its place)")
-    for name in ("a", "b"):
-        diff.add_argument(f"--endpoint-{name}", help=f"side {name.upper()} is this live endpoint")
-        diff.add_argument(f"--key-{name}", help=f"side {name.upper()}'s key (default: $FACE_KEY_{name.upper()})")
-        diff.add_argument(f"--variant-{name}", help=f"side {name.upper()} is a zoo variant of the embedded reference")
-    diff.add_argument("--report-dir", default=str(DIFF_REPORT_DIR),
-                      help=f"where diff.json, diff.md and diff.html go (default: {DIFF_REPORT_DIR})")
-    diff.add_argument("--strict", action="store_true", help="fail SHOULD rows too, on both sides")
-    diff.add_argument("--strict-messages", action="store_true", help="judge message wording too, on both sides")
-    diff.add_argument("--max-rps", help="at most this many requests per second to each live side")
-    diff.add_argument("--budget", help="at most this many requests to each live side")
-    diff.add_argument("--timeout", help="seconds to wait for each answer (default 30)")
-    diff.add_argument("--seed", type=int, default=0, help="the seed of the suite's run when both sides answer")
-    diff.add_argument("--face-url", help="the image URL a live side's Add Face is given (default: the suite's sample)")
-    diff.add_argument("--face-image", help="an image file a live side's Add Face is given instead")
-    diff.add_argument("--allow-insecure", action="store_true", help="allow plain http to a non-loopback host")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -94,10 +55,10 @@ def main(argv: list[str] | None = None) -> int:
     except (UsageError, ConfigError) as exc:
         # One line, whatever the message (a YAML parser's error spans several).
         print(f"face-conformance: error: {' '.join(str(exc).split())}", file=sys.stderr)
-        return EXIT_USAGE
+        return Exit.USAGE
     except KeyboardInterrupt:
         print("face-conformance: interrupted", file=sys.stderr)
-        return EXIT_INCONCLUSIVE
+        return Exit.INCONCLUSIVE
 
 
 def _option_values(args: argparse.Namespace) -> dict[str, Any]:
@@ -105,19 +66,19 @@ def _option_values(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def pytest_args(args: argparse.Namespace) -> list[str]:
-    """The pytest command line for a run: the shipped suite, its own ini, the plugin, the options."""
-    out = [str(SUITE_DIR), "-c", str(SUITE_DIR / "suite.ini"), "--rootdir", str(SUITE_DIR),
-           "-p", "face_conformance.plugin", "-p", "no:cacheprovider", "--assert=plain"]
-    quiet = ["-p", "no:terminal", "-p", "no:warnings", "-p", "no:unraisableexception"]
-    out += ["-q", "-rN", "--tb=short", "--no-header"] if args.verbose else quiet
-    return out + options.pytest_command_line(args)
+    """The pytest command line of `face-conformance run` with these arguments (`run.suite_run` builds it)."""
+    from face_conformance.run.suite_run import pytest_args as suite_pytest_args
+
+    return suite_pytest_args(_option_values(args), verbose=args.verbose)
 
 
 def cmd_run(args: argparse.Namespace) -> int:
     """Validate the options, run pytest on the suite, print the row table and the verdict."""
     if args.list:
         return cmd_list(args)
-    settings = build_settings(_option_values(args))
+    values = _option_values(args)
+    settings = build_settings(values)
+    check_variant(settings.variant)
     if settings.baseline:
         from face_conformance.judging.baseline import BaselineError, load_baseline
 
@@ -125,42 +86,31 @@ def cmd_run(args: argparse.Namespace) -> int:
             load_baseline(settings.baseline)
         except BaselineError as exc:
             raise ConfigError(str(exc)) from None
-    report = settings.report_dir / "conformance.json"
-    report.unlink(missing_ok=True)
-    import pytest
-
+    # A report left by an earlier run must not pass for this one's, should this one end before writing.
+    (settings.report_dir / "conformance.json").unlink(missing_ok=True)
     from face_conformance.progress import ProgressPlugin
+    from face_conformance.run.suite_run import run_suite
 
     progress = ProgressPlugin(quiet=args.verbose)
-    hook = sys.unraisablehook
-    if not args.verbose:
-        sys.unraisablehook = _quiet_unraisable
     try:
-        code = pytest.main(pytest_args(args), plugins=[progress])
+        run = run_suite(settings, values=values, verbose=args.verbose, plugins=[progress])
     finally:
-        sys.unraisablehook = hook
-    progress.close()
-    return finish(report, int(code))
+        progress.close()
+    return finish(run.result, run.pytest_code, settings.report_dir)
 
 
-def _quiet_unraisable(unraisable: Any) -> None:
-    """One line, not a traceback: after Ctrl-C or SIGTERM, pytest's own half-closed generators
-    can raise while being collected, which says nothing about the endpoint."""
-    kind = type(unraisable.exc_value).__name__ if unraisable.exc_value is not None else "exception"
-    print(f"face-conformance: note: an exception ({kind}) was ignored during clean-up", file=sys.stderr)
-
-
-def finish(report: Path, pytest_code: int) -> int:
-    """Print the row table and verdict from the written report; the exit code by docs/contract.md."""
+def finish(result: RunResult | None, pytest_code: int, report_dir: Path) -> int:
+    """Print the row table and verdict of the run's result record; the exit code by docs/contract.md."""
     if pytest_code == 4:  # pytest's usage error: our plugin's settings were refused
-        return EXIT_USAGE
-    if not report.is_file():
+        return Exit.USAGE
+    if result is None:
         print("face-conformance: the run ended before any report was written (inconclusive)", file=sys.stderr)
-        return EXIT_INCONCLUSIVE
-    result = json.loads(report.read_text(encoding="utf-8"))
+        return Exit.INCONCLUSIVE
+    from face_conformance.evidence.redaction import redacted_copy
     from face_conformance.reporting.terminal import print_summary
 
-    print_summary(result, report.parent)
+    # Printed as conformance.json holds it: from a redacted copy, as every report is written.
+    print_summary(redacted_copy(result), report_dir)  # type: ignore[arg-type]
     return int(result["exit_code"])
 
 
@@ -195,7 +145,7 @@ def cmd_cleanup(args: argparse.Namespace) -> int:
                                                           timeout=settings.timeout)))
     except (SetupError, Inconclusive) as exc:
         print(f"face-conformance cleanup: {exc}", file=sys.stderr)
-        return EXIT_INCONCLUSIVE
+        return Exit.INCONCLUSIVE
     finally:
         target.close()
     for gid in deleted:
@@ -257,20 +207,26 @@ def cmd_diff(args: argparse.Namespace) -> int:
     """Compare two sides probe by probe; exit 0 without a regression, 1 with one, 3 inconclusive."""
     from face_conformance.evidence.har import HarError
     from face_conformance.live.interrupts import terminate_as_interrupt
+    from face_conformance.progress import ProgressPlugin
     from face_conformance.reporting.diff_report import write_diff_reports
     from face_conformance.run.compare import Options, compare
 
     a, b = diff_sides(args)
+    for side in (a, b):
+        check_variant(side.variant)
     terminate_as_interrupt()  # a live side's groups are deleted on SIGTERM too
-    options = Options(report_dir=Path(args.report_dir), strict=args.strict, strict_messages=args.strict_messages,
-                      max_rps=args.max_rps, budget=args.budget, timeout=args.timeout,
-                      allow_insecure=args.allow_insecure, seed=args.seed, face_url=args.face_url,
-                      face_image=args.face_image)
+    both = Options(report_dir=Path(args.report_dir), strict=args.strict, strict_messages=args.strict_messages,
+                   max_rps=args.max_rps, budget=args.budget, timeout=args.timeout,
+                   allow_insecure=args.allow_insecure, seed=args.seed, face_url=args.face_url,
+                   face_image=args.face_image)
+    progress = ProgressPlugin()  # shown while side A runs the suite (two sides that both answer)
     try:
-        record = compare(a, b, options)
+        record = compare(a, b, both, plugins=[progress])
     except HarError as exc:
         raise ConfigError(str(exc)) from None
-    paths = write_diff_reports(record, options.report_dir)
+    finally:
+        progress.close()
+    paths = write_diff_reports(record, both.report_dir)
     from face_conformance.reporting.terminal import print_diff
 
     print_diff(record, paths["json"].parent)

@@ -3,6 +3,8 @@
 `face-conformance run` is a thin front on `pytest -p face_conformance.plugin`; the same
 options work on either. Set-up and teardown live in the session fixture's finaliser, so that
 groups are deleted (or a face restored) after failures, errors, Ctrl-C and SIGTERM alike.
+An in-process caller (`run.suite_run`) hands over its settings in a `SuiteSession` and finds the
+result record in the stash (`RESULT_KEY`) when the session ends.
 """
 
 from __future__ import annotations
@@ -16,15 +18,17 @@ import pytest
 
 from face_conformance import __version__
 from face_conformance.config import options
-from face_conformance.config.settings import ConfigError, Settings, build_settings
+from face_conformance.config.settings import ConfigError, Settings, build_settings, settings_record
 from face_conformance.evidence.record import RunResult
+from face_conformance.evidence.run_record import RunRecord
 from face_conformance.judging.ledger import Ledger
 from face_conformance.live.client import Inconclusive
 from face_conformance.live.interrupts import terminate_as_interrupt
 from face_conformance.live.provisioning import SetupError
-from face_conformance.live.target import make_target
+from face_conformance.live.target import check_variant, make_target
 from face_conformance.run import run_result
 from face_conformance.run.runner import Runner
+from face_conformance.run.suite_run import RESULT_KEY, SuiteSession
 
 SETTINGS_KEY = pytest.StashKey[Settings]()
 LEDGER_KEY = pytest.StashKey[Ledger]()
@@ -56,8 +60,10 @@ def pytest_configure(config: pytest.Config) -> None:
     """Validate settings, set the row marker, the Hypothesis profile, and SIGTERM handling."""
     # Declared here only: the suite's runs and the project's own tests both load this plugin.
     config.addinivalue_line("markers", "row(id, ...): the conformance row(s) a test exercises")
+    given = _given_settings(config)
     try:
-        settings = settings_from_config(config)
+        settings = given if given is not None else settings_from_config(config)
+        check_variant(settings.variant)
     except ConfigError as exc:
         raise pytest.UsageError(str(exc)) from None
     config.stash[SETTINGS_KEY] = settings
@@ -66,6 +72,14 @@ def pytest_configure(config: pytest.Config) -> None:
     if is_suite_session(config):
         config.stash[PROFILE_KEY] = _hypothesis_profile(settings)
     terminate_as_interrupt()
+
+
+def _given_settings(config: pytest.Config) -> Settings | None:
+    """The settings an in-process caller built and handed over (`run.suite_run.SuiteSession`), if any."""
+    for registered in config.pluginmanager.get_plugins():
+        if isinstance(registered, SuiteSession) and registered.settings is not None:
+            return registered.settings
+    return None
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
@@ -172,10 +186,7 @@ def runner(pytestconfig: pytest.Config, request: pytest.FixtureRequest) -> Runne
 
 def _stop(run: Runner, session: pytest.Session, kind: str, reason: str, exc: Exception | None = None) -> None:
     """End the run early: record why, stop after this test, and skip it (the verdict says the rest)."""
-    run.ledger.stop(kind, reason)
-    exchange = getattr(exc, "exchange", None)
-    if exchange is not None:
-        run.ledger.observe("info.stop", None, reason, exchange.to_dict("error", reason))
+    run.stop(kind, reason, getattr(exc, "exchange", None))
     session.shouldstop = reason
     pytest.skip(f"run stopped: {reason}")
 
@@ -186,9 +197,8 @@ def _teardown(config: pytest.Config, run: Runner) -> None:
     except Exception as exc:  # noqa: BLE001 - a teardown problem is reported, never raised
         problems = [f"teardown failed: {exc}"]
     finally:
-        run.target.close()
-    for problem in problems:
-        run.ledger.observe(f"info.teardown-{len(run.ledger.observations)}", None, problem)
+        run.close()
+    run.note_problems(problems)
 
 
 @pytest.hookimpl(wrapper=True)
@@ -219,20 +229,25 @@ def find_inconclusive(exc: BaseException | None, depth: int = 0) -> Inconclusive
 
 @pytest.hookimpl(wrapper=True)
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> Any:
-    """After teardown: fold the ledger, apply the baseline, write the reports, set the exit code."""
+    """After teardown: fold the ledger, apply the baseline, write the reports, set the exit code.
+
+    The result record is also left in the stash (`RESULT_KEY`), for an in-process caller.
+    """
     result = yield
     config = session.config
     run = config.stash.get(RUNNER_KEY, None)
     if run is None:
         return result
     interrupted = exitstatus == pytest.ExitCode.INTERRUPTED
-    report = build_result(config, run, interrupted=interrupted)
+    record = run.run_record()
+    report = build_result(config, record, interrupted=interrupted)
     from face_conformance.evidence.har import write_har
     from face_conformance.reporting import write_reports
 
-    report_dir = config.stash[SETTINGS_KEY].report_dir
-    write_reports(report, report_dir)
-    write_har(run, report, report_dir, interrupted=interrupted)
+    settings = config.stash[SETTINGS_KEY]
+    write_reports(report, settings.report_dir)
+    config.stash[RESULT_KEY] = report  # for the CLI to print, once conformance.json is on disk
+    write_har(record, settings_record(settings), report, settings.report_dir, interrupted=interrupted)
     code = report["exit_code"]
     others_failed = any(not _is_suite_test(nodeid) for nodeid in _failed(session))
     session.exitstatus = code if code != 0 else (1 if others_failed else 0)
@@ -249,8 +264,8 @@ def _is_suite_test(nodeid: str) -> bool:
     return "face_conformance/suite/" in nodeid.replace("\\", "/") or nodeid.startswith("suite/")
 
 
-def build_result(config: pytest.Config, run: Runner, *, interrupted: bool = False) -> RunResult:
+def build_result(config: pytest.Config, record: RunRecord, *, interrupted: bool = False) -> RunResult:
     """The result dict of docs/contract.md (and the reports' extra fields) for a finished run."""
     started_mono, started_iso = config.stash[STARTED_KEY]
-    return run_result.build_result(config.stash[SETTINGS_KEY], run, started=started_iso,
+    return run_result.build_result(config.stash[SETTINGS_KEY], record, config.stash[LEDGER_KEY], started=started_iso,
                                    duration_s=time.monotonic() - started_mono, interrupted=interrupted)

@@ -62,7 +62,7 @@ class ProgressPlugin:
         from face_conformance.plugin import RUNNER_KEY
 
         run = self.config.stash.get(RUNNER_KEY, None) if self.config else None
-        return run.client.sent if run is not None else 0
+        return run.sent if run is not None else 0
 
     def close(self) -> None:
         """Stop the bar (it leaves no trace on the terminal)."""

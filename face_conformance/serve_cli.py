@@ -7,23 +7,6 @@ import argparse
 from face_conformance.reference import ReferenceConfig, ReferenceService, serve
 
 
-def add_serve_arguments(parser: argparse.ArgumentParser) -> None:
-    """The serve options: where to listen, the key, and the reference's switches."""
-    parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=8080)
-    parser.add_argument("--key", default="reference-key", help="the subscription key the server accepts")
-    parser.add_argument("--training-seconds", type=float, default=1.0)
-    parser.add_argument("--write-hold-seconds", type=float, default=0.05)
-    parser.add_argument("--rate-limit-every", type=int, help="every Nth request gets one 429")
-    parser.add_argument("--retry-after", action="store_true", help="429s carry a Retry-After header")
-    parser.add_argument("--rate-limit-wait", type=int, default=1, help="seconds a 429 announces")
-    parser.add_argument("--quota-after", type=int, help="from the Nth request on, every answer is 403 quota")
-    parser.add_argument("--seed", type=int, help="seed for the GUIDs the server hands out")
-    parser.add_argument("--variant", help="serve a zoo variant instead of the reference")
-    parser.add_argument("--list-variants", action="store_true", help="list the zoo's variants and exit")
-    parser.add_argument("--log-level", default="warning")
-
-
 def config_from_args(args: argparse.Namespace) -> ReferenceConfig:
     """The reference's switches from the serve options (a bad value raises ValueError)."""
     return ReferenceConfig(

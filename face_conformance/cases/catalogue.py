@@ -50,6 +50,10 @@ TRIGGER_FORMS = {"part": frozenset({"part", "fault"}), "state": frozenset({"stat
 #: The parts of the request a server reads after the path (the page fixes no order among them).
 BODY_PARTS = ("content_type", "body")
 REAL_USER_DATA_FORMS = ("joined", "at-limit")
+#: States a probe may ask the embedded reference to be forced into (`force:`; mock mode only).
+#: The suite's profiles: smoke sends each row's first probe, full every probe and generated cases.
+PROFILES = ("smoke", "full")
+FORCE_KINDS = ("quota", "rate-limit", "rate-limit-retry-after", "concurrent", "slow-writes")
 
 
 class CatalogueError(ValueError):
@@ -142,13 +146,20 @@ def load_document() -> dict[str, Any]:
         return yaml.load(fh, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))  # noqa: S506 - a safe loader
 
 
-def _closed(where: str, data: Any, allowed: frozenset[str]) -> None:
+def closed_fault(where: str, data: Any, allowed: frozenset[str]) -> str | None:
+    """What is wrong with a mapping of a closed format (not a mapping, or keys outside `allowed`); None if nothing."""
     if not isinstance(data, dict):
-        raise CatalogueError(f"{where}: expected a mapping, got {type(data).__name__}")
-    unknown = sorted(set(data) - allowed)
+        return f"{where}: expected a mapping, got {type(data).__name__}"
+    unknown = sorted(str(k) for k in data if k not in allowed)
     if unknown:
-        raise CatalogueError(f"{where}: unknown key(s) {', '.join(map(repr, unknown))}; "
-                             f"allowed: {', '.join(sorted(allowed))}")
+        return f"{where}: unknown key(s) {', '.join(map(repr, unknown))}; allowed: {', '.join(sorted(allowed))}"
+    return None
+
+
+def _closed(where: str, data: Any, allowed: frozenset[str]) -> None:
+    fault = closed_fault(where, data, allowed)
+    if fault:
+        raise CatalogueError(fault)
 
 
 def read_trigger(where: str, data: Any) -> Trigger:
@@ -183,6 +194,8 @@ def check_row_meta(meta: Any) -> None:
             _closed(f"{where} path", probe["path"], PATH_KEYS)
         if "real_user_data" in probe and probe["real_user_data"] not in REAL_USER_DATA_FORMS:
             raise CatalogueError(f"{where}: real_user_data must be one of {', '.join(REAL_USER_DATA_FORMS)}")
+        if "force" in probe and probe["force"] not in FORCE_KINDS:
+            raise CatalogueError(f"{where}: force must be one of {', '.join(FORCE_KINDS)}")
     if "trigger" in meta:
         read_trigger(f"row {row_id}", meta["trigger"])
     elif meta.get("level") != "N/A":
@@ -316,3 +329,13 @@ def near_miss_rules(part: str) -> tuple[str, ...]:
 def real_user_data() -> tuple[str, ...]:
     """Fragments of real-world userData (`x-real-userdata`): line ends, quotes, markup, scripts, ..."""
     return tuple(load_document().get("x-real-userdata", ()))
+
+
+def answer_text(row_id: str) -> str:
+    """A row's documented answer in words: 'HTTP 404 with error.code PersonGroupNotFound'."""
+    found = row(row_id)
+    if found.envelope == "empty":
+        return f"HTTP {found.status} with an empty body"
+    if found.envelope == "statusCode":
+        return f"HTTP {found.status} with error.statusCode {found.status}"
+    return f"HTTP {found.status} with error.code {found.code!r}"

@@ -24,6 +24,8 @@ LETTERS = "abcdefghijklmnopqrstuvwxyz"
 ALPHABETS = {"key": LOWER_ALNUM, "personGroupId": LOWER_ALNUM, "personId": HEX, "persistedFaceId": HEX,
              "content_type": LETTERS}
 GROUP_ID_MAX = 64
+#: A probe's `key` of the form "near:RULE" carries the real key changed by a near-miss rule.
+NEAR_KEY = "near:"
 #: Body rules: a body that is almost `{"userData": "<value>"}`, in a syntax lenient parsers take.
 BODY_RULES = {
     "trailing-comma": '{{"userData": {v},}}',

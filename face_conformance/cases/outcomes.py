@@ -1,12 +1,13 @@
-"""The outcome vocabulary: what a row (or one finding) can come to, defined once.
+"""The vocabulary of results, defined once: outcomes, run verdicts, diff classes and exit statuses.
 
-A finding's verdict is one of these too (pass, fail, warn, info, error, not-observed); a row's
-outcome adds `accepted` (the baseline explains it) and `not-applicable` (by design).
+A finding's verdict is an `Outcome` (pass, fail, warn, info, error, not-observed); a row's
+outcome adds `accepted` (the baseline explains it) and `not-applicable` (by design). A run comes
+to a `Verdict`, a diff to a `DiffVerdict`, and each of them maps to one `Exit` status.
 """
 
 from __future__ import annotations
 
-from enum import StrEnum
+from enum import IntEnum, StrEnum
 
 
 class Outcome(StrEnum):
@@ -66,3 +67,56 @@ def severity(outcome: object) -> int:
         return SEVERITY.index(Outcome(outcome))
     except ValueError:
         return len(SEVERITY)
+
+
+class Verdict(StrEnum):
+    """What a whole run comes to (docs/contract.md, "The interface")."""
+
+    CONFORMANT = "conformant"
+    NON_CONFORMANT = "non-conformant"
+    INCONCLUSIVE = "inconclusive"
+
+
+class Exit(IntEnum):
+    """The exit statuses of every command, the one thing a CI gate reads."""
+
+    OK = 0
+    FAILED = 1
+    USAGE = 2
+    INCONCLUSIVE = 3
+
+
+class DiffClass(StrEnum):
+    """How one probe compares across the two sides of a diff."""
+
+    REGRESSION = "regression"
+    IMPROVEMENT = "improvement"
+    DIVERGENCE = "divergence"
+    SAME = "same"
+    ONE_SIDE = "one-side"
+
+
+#: The classes, in the order a reader wants them: divergences first.
+DIFF_CLASSES: tuple[DiffClass, ...] = (DiffClass.DIVERGENCE, DiffClass.REGRESSION, DiffClass.IMPROVEMENT,
+                                       DiffClass.ONE_SIDE, DiffClass.SAME)
+
+
+class DiffVerdict(StrEnum):
+    """What a whole diff comes to."""
+
+    NO_REGRESSION = "no regression"
+    REGRESSION = "regression"
+    INCONCLUSIVE = "inconclusive"
+
+
+#: The exit status of each verdict, for runs and diffs alike.
+EXIT: dict[str, Exit] = {
+    Verdict.CONFORMANT: Exit.OK, Verdict.NON_CONFORMANT: Exit.FAILED, Verdict.INCONCLUSIVE: Exit.INCONCLUSIVE,
+    DiffVerdict.NO_REGRESSION: Exit.OK, DiffVerdict.REGRESSION: Exit.FAILED,
+}
+
+#: The style a report gives a verdict of either kind: which run verdict it reads like.
+VERDICT_LOOK: dict[str, Verdict] = {
+    **{v: v for v in Verdict},
+    DiffVerdict.NO_REGRESSION: Verdict.CONFORMANT, DiffVerdict.REGRESSION: Verdict.NON_CONFORMANT,
+}

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import itertools
 import json
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from face_conformance.cases import catalogue, nearmiss
+from face_conformance.cases.wire import face_path
 from face_conformance.cases.world import World, unknown_guid
-from face_conformance.evidence.recording import body_bytes, body_record
-from face_conformance.live.client import NEAR_KEY, face_path
 
 JSON = "application/json"
 _markers = itertools.count(1)
@@ -179,7 +178,7 @@ def near_miss(world: World, part: str, rule: str) -> Probe:
     rows = tuple(r.id for r in catalogue.rows() if r.part == part and r.level == "MUST"
                  and r.id != _auth_first())[:1]
     if part == "key":
-        return on_face(world, label, key=f"{NEAR_KEY}{rule}", rows=rows)
+        return on_face(world, label, key=f"{nearmiss.NEAR_KEY}{rule}", rows=rows)
     if part == "content_type":
         return on_face(world, label, content_type=nearmiss.derive(part, rule, JSON), rows=rows)
     if part == "body":
@@ -232,8 +231,8 @@ def describe(data: dict[str, Any]) -> str:
         parts.append(f"{name}={value}")
     if "key" in data:
         key = str(data["key"])
-        parts.append(f"key: {nearmiss.describe('key', key[len(NEAR_KEY):])}" if key.startswith(NEAR_KEY)
-                     else f"key {key}")
+        near = key.startswith(nearmiss.NEAR_KEY)
+        parts.append(f"key: {nearmiss.describe('key', key[len(nearmiss.NEAR_KEY):])}" if near else f"key {key}")
     if "content_type" in data:
         parts.append(f"Content-Type {data['content_type']}")
     if "body" in data:
@@ -253,71 +252,3 @@ def describe(data: dict[str, Any]) -> str:
 def explicit_cases() -> list[tuple[str, int, dict[str, Any]]]:
     """(row ID, index, probe data) for every probe the document gives a row."""
     return [(row.id, i, data) for row in catalogue.rows() for i, data in enumerate(row.probes)]
-
-
-# -- a probe as data (a step of the recording) -------------------------------------------------
-
-def encode_arg(value: Any) -> Any:
-    """A step argument as JSON: a probe as its fields, bodies as text or base64."""
-    return probe_record(value) if isinstance(value, Probe) else value
-
-
-#: A probe's `key` is recorded as `key_sent`: reports mask every field named like a credential.
-RECORDED_NAMES = {"key": "key_sent"}
-
-
-def probe_record(probe: Probe) -> dict[str, Any]:
-    """A probe's fields as JSON."""
-    out: dict[str, Any] = {}
-    for f in fields(Probe):
-        value = getattr(probe, f.name)
-        if f.name == "body":
-            value = body_record(value)
-        elif isinstance(value, tuple):
-            value = [list(v) if isinstance(v, tuple) else v for v in value]
-        out[RECORDED_NAMES.get(f.name, f.name)] = value
-    return out
-
-
-def probe_from_record(record: Any) -> Probe:
-    """The probe a record describes; ValueError naming what is wrong with it."""
-    if not isinstance(record, dict):
-        raise ValueError("a probe is not an object")
-    names = {RECORDED_NAMES.get(f.name, f.name) for f in fields(Probe)}
-    unknown = set(record) - names
-    if unknown:
-        raise ValueError(f"a probe has unknown field(s) {', '.join(sorted(unknown))}")
-    kw: dict[str, Any] = {}
-    for name in ("label", "group", "person", "face", "key"):
-        recorded = RECORDED_NAMES.get(name, name)
-        if not isinstance(record.get(recorded), str):
-            raise ValueError(f"a probe's {recorded!r} is not a string")
-        kw[name] = record[recorded]
-    kw["body"] = body_bytes(record.get("body"))
-    for name in ("content_type", "force"):
-        if record.get(name) is not None and not isinstance(record[name], str):
-            raise ValueError(f"a probe's {name!r} is not a string")
-        kw[name] = record.get(name)
-    _check_key(kw["key"])
-    rows = record.get("rows", [])
-    if not isinstance(rows, list) or not all(isinstance(r, str) for r in rows):
-        raise ValueError("a probe's 'rows' is not a list of strings")
-    headers = record.get("extra_headers", [])
-    if not isinstance(headers, list) or not all(
-            isinstance(h, list) and len(h) == 2 and all(isinstance(x, str) for x in h) for h in headers):
-        raise ValueError("a probe's 'extra_headers' is not a list of [name, value] pairs")
-    return Probe(**kw, rows=tuple(rows), extra_headers=tuple((h[0], h[1]) for h in headers),
-                 generated=bool(record.get("generated", False)))
-
-
-def _check_key(key: str) -> None:
-    """A key descriptor the client can send: valid, wrong, missing, or a near miss by a known rule."""
-    if key in ("valid", "wrong", "missing"):
-        return
-    if key.startswith(NEAR_KEY):
-        try:
-            nearmiss.derive("key", key[len(NEAR_KEY):], "0123456789abcdef" * 8)  # as long as any key
-            return
-        except (nearmiss.UnknownRule, ValueError, IndexError):
-            pass
-    raise ValueError(f"a probe's key {key!r} is none the suite sends (valid, wrong, missing, near:RULE)")

@@ -16,8 +16,8 @@ import schemathesis
 from face_conformance.cases import catalogue
 from face_conformance.cases.probes import Probe, json_bytes
 from face_conformance.cases.strategies import safe_segment
+from face_conformance.cases.wire import KEY_HEADER
 from face_conformance.cases.world import World, unknown_guid
-from face_conformance.evidence.exchange import KEY_HEADER
 
 
 def _pick(value: str, salt: str, n: int) -> int:

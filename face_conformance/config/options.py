@@ -1,15 +1,17 @@
-"""The run options, declared once: the pytest plugin and `face-conformance run` both read this table.
+"""Every command's options, declared once: the pytest plugin and every `face-conformance` command read them.
 
-Each option's settings key (the name `settings.build_settings` takes) is its CLI name with
-underscores. The environment variable and default an option shows in its help are the ones
-`build_settings` applies; tests/test_plugin.py holds the two to each other.
+`OPTIONS` are the run options: `face-conformance run` and the pytest plugin both declare them, and
+each one's settings key (the name `settings.build_settings` takes) is its CLI name with underscores.
+The environment variable and default a run option shows in its help are the ones `build_settings`
+applies; tests/unit/test_plugin.py holds the two to each other. `COMMANDS` gives every other
+command its options, re-using a run option where it means the same thing (`add_command_options`).
 """
 
 from __future__ import annotations
 
 import argparse
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from face_conformance.config.settings import SAMPLE_FACE_URL
@@ -29,11 +31,20 @@ class Option:
     default: str | None = None
     """The default as help shows it; None when there is none (or the help says what happens)."""
     metavar: str | None = None
+    value: Any = None
+    """The parsed default, for the commands whose parser applies it (run's defaults come from `build_settings`)."""
+    kind: Callable[[str], Any] | None = None
+    """argparse's `type`, for the commands whose parser converts the value."""
+    positional: bool = False
+    nargs: str | None = None
+    required: bool = False
+    short: str | None = None
+    dest: str | None = None
 
     @property
     def key(self) -> str:
         """The name `build_settings` takes (and argparse's dest on the CLI)."""
-        return self.name.replace("-", "_")
+        return self.dest or self.name.replace("-", "_")
 
     @property
     def cli_flag(self) -> str:
@@ -119,3 +130,96 @@ def pytest_command_line(args: argparse.Namespace) -> list[str]:
         elif value is not None:
             out += [option.pytest_flag, str(value)]
     return out
+
+
+def _run_option(name: str, **changes: Any) -> Option:
+    """A run option re-used by another command, with what differs there."""
+    option = next(o for o in OPTIONS if o.name == name)
+    return replace(option, **changes)
+
+
+def _side(name: str) -> tuple[Option, ...]:
+    side = name.upper()
+    return (Option(f"endpoint-{name}", f"side {side} is this live endpoint"),
+            Option(f"key-{name}", f"side {side}'s key (default: $FACE_KEY_{side})"),
+            Option(f"variant-{name}", f"side {side} is a zoo variant of the embedded reference"))
+
+
+JUDGE_REPORT_DIR = "reports/replay"
+DIFF_REPORT_DIR = "reports/diff"
+#: Each command's options, in the order `--help` lists them.
+COMMANDS: dict[str, tuple[Option, ...]] = {
+    "run": (*OPTIONS, Option("list", "print the rows and exit", flag=True),
+            Option("verbose", "show pytest's own output", flag=True, short="-v")),
+    "cleanup": (
+        _run_option("endpoint", help="the endpoint whose leftover groups go (default: $FACE_ENDPOINT)", env=None),
+        _run_option("key", help="its key (default: $FACE_KEY)", env=None),
+        _run_option("timeout", help="seconds to wait for each answer (default 30)", default=None),
+        _run_option("allow-insecure", help="allow plain http to a non-loopback host"),
+    ),
+    "baseline": (Option("from", "a run's conformance.json", dest="source", required=True),
+                 Option("out", "the YAML file to write (default: standard output)")),
+    "list": (),
+    "judge": (
+        Option("har", "a recording a run left in its report directory", positional=True, metavar="FILE.har"),
+        Option("report-dir", f"where the replay's reports go (default: {JUDGE_REPORT_DIR})", value=JUDGE_REPORT_DIR),
+        Option("strict", "fail SHOULD rows too (default: as the recorded run)", flag=True),
+        Option("strict-messages", "judge message wording too (default: as the recorded run)", flag=True),
+        Option("baseline", "a baseline file of accepted deviations"),
+    ),
+    "diff": (
+        Option("sides", "exchanges.har of a run, `mock` (the embedded reference) or an endpoint URL; A first, "
+               "then B (a side given by --endpoint-a/-b takes its place)", positional=True, nargs="*", metavar="SIDE"),
+        *_side("a"), *_side("b"),
+        Option("report-dir", f"where diff.json, diff.md and diff.html go (default: {DIFF_REPORT_DIR})",
+               value=DIFF_REPORT_DIR),
+        Option("strict", "fail SHOULD rows too, on both sides", flag=True, value=False),
+        Option("strict-messages", "judge message wording too, on both sides", flag=True, value=False),
+        Option("max-rps", "at most this many requests per second to each live side"),
+        Option("budget", "at most this many requests to each live side"),
+        Option("timeout", "seconds to wait for each answer (default 30)"),
+        Option("seed", "the seed of the suite's run when both sides answer", kind=int, value=0),
+        Option("face-url", "the image URL a live side's Add Face is given (default: the suite's sample)"),
+        Option("face-image", "an image file a live side's Add Face is given instead"),
+        _run_option("allow-insecure", help="allow plain http to a non-loopback host"),
+    ),
+    "serve": (
+        Option("host", "the address to listen on", value="127.0.0.1", metavar="HOST"),
+        Option("port", "the port to listen on", kind=int, value=8080, metavar="N"),
+        Option("key", "the subscription key the server accepts", value="reference-key", metavar="KEY"),
+        Option("training-seconds", "how long a Train keeps a group training", kind=float, value=1.0, metavar="S"),
+        Option("write-hold-seconds", "how long an update holds the face's write lock", kind=float, value=0.05,
+               metavar="S"),
+        Option("rate-limit-every", "every Nth request gets one 429", kind=int, metavar="N"),
+        Option("retry-after", "429s carry a Retry-After header", flag=True, value=False),
+        Option("rate-limit-wait", "seconds a 429 announces", kind=int, value=1, metavar="S"),
+        Option("quota-after", "from the Nth request on, every answer is 403 quota", kind=int,
+               metavar="N"),
+        Option("seed", "seed for the GUIDs the server hands out", kind=int, metavar="N"),
+        Option("variant", "serve a zoo variant instead of the reference", metavar="NAME"),
+        Option("list-variants", "list the zoo's variants and exit", flag=True, value=False),
+        Option("log-level", "uvicorn's log level", value="warning", metavar="LEVEL"),
+    ),
+}
+
+
+def add_command_options(parser: argparse.ArgumentParser, command: str) -> None:
+    """Declare one command's options (`COMMANDS`) on its argparse parser.
+
+    The run options get no parser default (`build_settings` applies them after the environment);
+    the other commands' options get their `value`.
+    """
+    if command == "run":
+        add_options(parser.add_argument, pytest_spelling=False)
+    for option in COMMANDS[command][len(OPTIONS) if command == "run" else 0:]:
+        kwargs: dict[str, Any] = {"help": option.full_help}
+        if option.positional:
+            parser.add_argument(option.key, metavar=option.metavar, nargs=option.nargs, help=option.help)
+            continue
+        if option.flag:
+            kwargs["action"] = "store_true"
+            kwargs["default"] = option.value
+        else:
+            kwargs.update(metavar=option.metavar, type=option.kind, default=option.value, required=option.required)
+        flags = [option.cli_flag] + ([option.short] if option.short else [])
+        parser.add_argument(*reversed(flags) if option.short else flags, dest=option.key, **kwargs)

@@ -12,13 +12,18 @@ import math
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
+
+from face_conformance.cases.catalogue import PROFILES
 
 SAMPLE_FACE_URL = (
     "https://raw.githubusercontent.com/Microsoft/Cognitive-Face-Windows/master/Data/detection1.jpg"
 )
 MOCK_KEY = "reference-key"
-PROFILES = ("smoke", "full")
+#: Settings a replay takes from the recording (the rest are about sending, which a replay does not do).
+RECORDED_SETTINGS = ("profile", "strict", "strict_messages", "seed", "timeout", "person_group_id", "person_id",
+                     "persisted_face_id", "face_url", "variant")
 
 
 class ConfigError(Exception):
@@ -76,6 +81,14 @@ class Settings:
         if self.face_image:
             return f"file {self.face_image.name}"
         return self.face_url or SAMPLE_FACE_URL
+
+
+def settings_record(settings: Settings) -> dict[str, Any]:
+    """The settings a replay needs, as JSON (a face image file by name only): `exchanges.har` keeps them."""
+    out: dict[str, Any] = {name: getattr(settings, name) for name in RECORDED_SETTINGS}
+    out["endpoint"] = settings.endpoint
+    out["face_image"] = settings.face_image.name if settings.face_image else None
+    return out
 
 
 def _number(name: str, raw: str | None, kind: type, *, minimum: float) -> float | int | None:
@@ -176,10 +189,7 @@ def _variant(name: str | None, endpoint: str | None) -> str | None:
         return None
     if endpoint:
         raise ConfigError("--variant picks a zoo variant of the embedded reference: it does not go with --endpoint")
-    from face_conformance.zoo.registry import variant_names
-
-    if name not in variant_names():
-        raise ConfigError(f"unknown --variant {name!r}; `face-conformance serve --list-variants` lists them")
+    # Which names exist is the zoo's to say: the fronts check it (`live.target.check_variant`).
     return name
 
 

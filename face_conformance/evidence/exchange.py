@@ -8,33 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from face_conformance.evidence.record import EvidenceRecord
-
-# Redaction lives in `redaction`; these names are re-exported because the client, the steering
-# code and the tests import them from here.
-from face_conformance.evidence.redaction import (
-    BODY_EXCERPT_CHARS,
-    KEY_HEADER,
-    REDACTED,
-    SECRET_HEADERS,
-    excerpt,
-    hide_secrets,
-    redact_headers,
-    register_secret,
-)
-
-__all__ = [
-    "BODY_EXCERPT_CHARS",
-    "KEY_HEADER",
-    "REDACTED",
-    "SECRET_HEADERS",
-    "Answer",
-    "Exchange",
-    "SentRequest",
-    "curl_line",
-    "hide_secrets",
-    "redact_headers",
-    "register_secret",
-]
+from face_conformance.evidence.redaction import BODY_EXCERPT_CHARS, excerpt, hide_secrets, redact_headers
 
 
 class _Headers:

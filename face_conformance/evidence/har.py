@@ -18,13 +18,11 @@ from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 from face_conformance import __version__
-from face_conformance.cases.probes import probe_from_record
-from face_conformance.config.settings import Settings
+from face_conformance.cases import catalogue
 from face_conformance.evidence.record import RunResult
-from face_conformance.evidence.recording import Entry, body_bytes, body_record
+from face_conformance.evidence.recording import Entry, body_bytes, body_record, probe_from_record
 from face_conformance.evidence.redaction import hide_secret_bytes, is_secret_header, redacted_copy
-from face_conformance.reference.service import FORCE_KINDS
-from face_conformance.run.runner import Runner
+from face_conformance.evidence.run_record import RunRecord
 
 HAR_FILE = "exchanges.har"
 PAGE_ID = "run"
@@ -33,10 +31,9 @@ FORMAT = 1
 #: A recording bigger than this is refused rather than read into memory.
 MAX_HAR_BYTES = 256 * 1024 * 1024
 MAX_PARALLEL = 16  # parallel updates a recorded step may ask for
+#: The steps a recording may hold: the calls the suite makes of the runner (`run.runner`, `run.scenarios`).
+#: A file format: a name never changes meaning, or recordings of an older version stop replaying.
 STEP_CALLS = ("setup", "run", "recover_after", "flush", "concurrent_writes", "training", "teardown")
-#: Settings a replay takes from the recording (the rest are about sending, which a replay does not do).
-RECORDED_SETTINGS = ("profile", "strict", "strict_messages", "seed", "timeout", "person_group_id", "person_id",
-                     "persisted_face_id", "face_url", "variant")
 
 
 class HarError(Exception):
@@ -45,22 +42,26 @@ class HarError(Exception):
 
 # -- writing -----------------------------------------------------------------------------------
 
-def write_har(run: Runner, result: RunResult, report_dir: Path, *, interrupted: bool = False) -> Path:
+def write_har(record: RunRecord, settings: dict[str, Any], result: RunResult, report_dir: Path, *,
+              interrupted: bool = False) -> Path:
     """Write `exchanges.har` of a finished run into `report_dir`."""
     path = Path(report_dir) / HAR_FILE
     path.parent.mkdir(parents=True, exist_ok=True)
     # Compact: json's fast encoder runs only without indent (a default run's HAR is about 1.5 MB).
-    text = json.dumps(build_har(run, result, interrupted=interrupted), ensure_ascii=False)
+    text = json.dumps(build_har(record, settings, result, interrupted=interrupted), ensure_ascii=False)
     path.write_text(text, encoding="utf-8")
     return path
 
 
-def build_har(run: Runner, result: RunResult, *, interrupted: bool = False) -> dict[str, Any]:
-    """The HAR 1.2 document of a run, every credential and registered secret masked."""
-    judged = run.ledger.judged()
-    steps = run.client.recording.steps
-    entries = [_entry(e, judged.get(e.exchange.entry if e.exchange.entry is not None else -1, []), steps)
-               for e in run.client.recording.in_order()]
+def build_har(record: RunRecord, settings: dict[str, Any], result: RunResult, *,
+              interrupted: bool = False) -> dict[str, Any]:
+    """The HAR 1.2 document of a run, every credential and registered secret masked.
+
+    `record` is what the run sent and what each request was judged on, `settings` the run's
+    settings as a replay needs them (`config.settings.settings_record`), `result` its result record.
+    """
+    steps = list(record.steps)
+    entries = [_entry(e, record.judged_on(e), steps) for e in record.entries]
     target = result["target"]
     comment = (f"target {target['endpoint']}, mode {target['mode']}, profile {target['profile']}, "
                f"seed {'none' if target['seed'] is None else target['seed']}")
@@ -76,22 +77,14 @@ def build_har(run: Runner, result: RunResult, *, interrupted: bool = False) -> d
         "_conformance": {
             "format": FORMAT,
             "target": target,
-            "settings": settings_record(run.settings),
+            "settings": settings,
             "interrupted": interrupted,
-            "steps": run.client.recording.steps,
+            "steps": steps,
             "verdict": result["verdict"],
             "outcomes": {row["id"]: row["outcome"] for row in result["rows"]},
         },
     }
     return redacted_copy({"log": log})
-
-
-def settings_record(settings: Settings) -> dict[str, Any]:
-    """The settings a replay needs, as JSON (a face image file by name only)."""
-    out: dict[str, Any] = {name: getattr(settings, name) for name in RECORDED_SETTINGS}
-    out["endpoint"] = settings.endpoint
-    out["face_image"] = settings.face_image.name if settings.face_image else None
-    return out
 
 
 def _entry(entry: Entry, judged: list[tuple[str, str]], steps: list[dict[str, Any]]) -> dict[str, Any]:
@@ -225,7 +218,7 @@ def _check_step(path: Path, number: int, step: Any) -> None:
             probe = probe_from_record(step.get("probe"))
         except ValueError as exc:
             raise HarError(f"{path}: step {number} ({step['call']}): {exc}") from None
-        if probe.force is not None and probe.force not in FORCE_KINDS:
+        if probe.force is not None and probe.force not in catalogue.FORCE_KINDS:
             raise HarError(f"{path}: step {number} forces {probe.force!r}, a state the suite never forces")
     n = step.get("n", 4)
     if not isinstance(step.get("training", False), bool) or not isinstance(n, int) or not 1 <= n <= MAX_PARALLEL:

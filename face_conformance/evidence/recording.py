@@ -13,9 +13,11 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
+from face_conformance.cases import nearmiss
+from face_conformance.cases.probes import Probe
 from face_conformance.evidence.exchange import Exchange
 
 #: Bytes of a body kept in the recording: enough for any answer a judgement reads, bounded
@@ -119,3 +121,71 @@ def body_bytes(record: Any) -> bytes | None:
 def wall_clock() -> float:
     """Seconds since the epoch (for the HAR's startedDateTime)."""
     return time.time()
+
+
+# -- a probe as data (a step of the recording) -------------------------------------------------
+
+def encode_arg(value: Any) -> Any:
+    """A step argument as JSON: a probe as its fields, bodies as text or base64."""
+    return probe_record(value) if isinstance(value, Probe) else value
+
+
+#: A probe's `key` is recorded as `key_sent`: reports mask every field named like a credential.
+RECORDED_NAMES = {"key": "key_sent"}
+
+
+def probe_record(probe: Probe) -> dict[str, Any]:
+    """A probe's fields as JSON."""
+    out: dict[str, Any] = {}
+    for f in fields(Probe):
+        value = getattr(probe, f.name)
+        if f.name == "body":
+            value = body_record(value)
+        elif isinstance(value, tuple):
+            value = [list(v) if isinstance(v, tuple) else v for v in value]
+        out[RECORDED_NAMES.get(f.name, f.name)] = value
+    return out
+
+
+def probe_from_record(record: Any) -> Probe:
+    """The probe a record describes; ValueError naming what is wrong with it."""
+    if not isinstance(record, dict):
+        raise ValueError("a probe is not an object")
+    names = {RECORDED_NAMES.get(f.name, f.name) for f in fields(Probe)}
+    unknown = set(record) - names
+    if unknown:
+        raise ValueError(f"a probe has unknown field(s) {', '.join(sorted(unknown))}")
+    kw: dict[str, Any] = {}
+    for name in ("label", "group", "person", "face", "key"):
+        recorded = RECORDED_NAMES.get(name, name)
+        if not isinstance(record.get(recorded), str):
+            raise ValueError(f"a probe's {recorded!r} is not a string")
+        kw[name] = record[recorded]
+    kw["body"] = body_bytes(record.get("body"))
+    for name in ("content_type", "force"):
+        if record.get(name) is not None and not isinstance(record[name], str):
+            raise ValueError(f"a probe's {name!r} is not a string")
+        kw[name] = record.get(name)
+    _check_key(kw["key"])
+    rows = record.get("rows", [])
+    if not isinstance(rows, list) or not all(isinstance(r, str) for r in rows):
+        raise ValueError("a probe's 'rows' is not a list of strings")
+    headers = record.get("extra_headers", [])
+    if not isinstance(headers, list) or not all(
+            isinstance(h, list) and len(h) == 2 and all(isinstance(x, str) for x in h) for h in headers):
+        raise ValueError("a probe's 'extra_headers' is not a list of [name, value] pairs")
+    return Probe(**kw, rows=tuple(rows), extra_headers=tuple((h[0], h[1]) for h in headers),
+                 generated=bool(record.get("generated", False)))
+
+
+def _check_key(key: str) -> None:
+    """A key descriptor the client can send: valid, wrong, missing, or a near miss by a known rule."""
+    if key in ("valid", "wrong", "missing"):
+        return
+    if key.startswith(nearmiss.NEAR_KEY):
+        try:
+            nearmiss.derive("key", key[len(nearmiss.NEAR_KEY):], "0123456789abcdef" * 8)  # as long as any key
+            return
+        except (nearmiss.UnknownRule, ValueError, IndexError):
+            pass
+    raise ValueError(f"a probe's key {key!r} is none the suite sends (valid, wrong, missing, near:RULE)")

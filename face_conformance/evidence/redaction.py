@@ -14,7 +14,8 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import Any, NamedTuple
 
-KEY_HEADER = "Ocp-Apim-Subscription-Key"
+from face_conformance.cases.wire import KEY_HEADER
+
 #: What stands in for every hidden value.
 REDACTED = "***"
 #: Characters of a body kept in an evidence record and shown in a report.

@@ -39,7 +39,7 @@ class BaselineError(ValueError):
 
 
 @dataclass(frozen=True)
-class Seen:
+class Observed:
     """What an entry expects the service to send; `None` means "any"."""
 
     status: int | None = None
@@ -73,7 +73,7 @@ class BaselineEntry:
     """One accepted deviation: a row, what is seen, why it is accepted, where it is documented."""
 
     row: str
-    seen: Seen
+    seen: Observed
     why: str
     source: str | None = None
 
@@ -149,9 +149,9 @@ def _entry(item: Any, where: str) -> BaselineEntry:
     )
 
 
-def _seen(seen: Any, where: str) -> Seen:
+def _seen(seen: Any, where: str) -> Observed:
     if seen is None:
-        return Seen()
+        return Observed()
     if not isinstance(seen, Mapping):
         raise BaselineError(f"{where}: expected a mapping of status, code, message, got {_kind(seen)}")
     _closed(seen, _SEEN_KEYS, where)
@@ -169,15 +169,13 @@ def _seen(seen: Any, where: str) -> Seen:
         pattern = re.compile(message) if message is not None else None
     except re.error as exc:
         raise BaselineError(f"{where}.message: invalid regex {message!r}: {exc}") from exc
-    return Seen(status=status, code=code, message=pattern)
+    return Observed(status=status, code=code, message=pattern)
 
 
 def _closed(data: Mapping[str, Any], allowed: frozenset[str], where: str) -> None:
-    unknown = sorted(str(k) for k in data if k not in allowed)
-    if unknown:
-        raise BaselineError(
-            f"{where}: unknown key(s) {', '.join(unknown)} (allowed: {', '.join(sorted(allowed))})"
-        )
+    fault = catalogue.closed_fault(where, data, allowed)
+    if fault:
+        raise BaselineError(fault)
 
 
 def _kind(value: Any) -> str:

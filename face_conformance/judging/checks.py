@@ -13,11 +13,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from face_conformance.cases import catalogue
+from face_conformance.cases.outcomes import Outcome
 from face_conformance.cases.probes import Probe
 from face_conformance.cases.world import FaceRef
 from face_conformance.evidence.exchange import Exchange
 from face_conformance.judging import oracle
-from face_conformance.judging.oracle import Finding
+from face_conformance.judging.findings import Finding
 
 READ_AFTER_WRITE = catalogue.check_row("read-after-write")
 NO_CHANGE = catalogue.check_row("no-change-on-error")
@@ -52,8 +53,8 @@ def read_after_write(sent: Any, stored: Any, got: Exchange) -> list[Finding]:
     if not isinstance(sent, str):
         return []
     if stored == sent or (sent == "" and stored is None):
-        return [Finding(READ_AFTER_WRITE, "pass", "Get Face returned exactly the userData written", got)]
-    return [Finding(READ_AFTER_WRITE, "fail", f"wrote {show(sent)}, Get Face returned {show(stored)}", got)]
+        return [Finding(READ_AFTER_WRITE, Outcome.PASS, "Get Face returned exactly the userData written", got)]
+    return [Finding(READ_AFTER_WRITE, Outcome.FAIL, f"wrote {show(sent)}, Get Face returned {show(stored)}", got)]
 
 
 def unchanged(before: Any, now: Any, pending: Sequence[Pending]) -> list[Finding]:
@@ -65,13 +66,14 @@ def unchanged(before: Any, now: Any, pending: Sequence[Pending]) -> list[Finding
     """
     errors = [p for p in pending if not p.may_write]
     if (now or None) == (before or None):
-        return [Finding(NO_CHANGE, "pass", f"the face still holds {show(before)}", p.exchange) for p in errors]
+        return [Finding(NO_CHANGE, Outcome.PASS, f"the face still holds {show(before)}", p.exchange) for p in errors]
     if any(p.may_write and p.sent == now for p in pending) or not errors:
-        return [Finding(NO_CHANGE, "pass", "the face holds the value of an update that got no answer; the error "
+        return [Finding(NO_CHANGE, Outcome.PASS, "the face holds the value of an update that got no answer; the error "
                         "answers changed nothing visible", p.exchange) for p in errors]
     culprit = next((p for p in errors if p.sent == now), errors[-1])
     who = "this request" if culprit.sent == now else f"one of {len(errors)} error answers (the last shown)"
-    return [Finding(NO_CHANGE, "fail", f"after {culprit.exchange.describe_answer()} to {who}, the face's userData "
+    return [Finding(NO_CHANGE, Outcome.FAIL,
+                    f"after {culprit.exchange.describe_answer()} to {who}, the face's userData "
                     f"changed from {show(before)} to {show(now)}", culprit.exchange)]
 
 
@@ -85,7 +87,8 @@ def needs_bisect(before: Any, now: Any, pending: Sequence[Pending]) -> bool:
 
 def changed_alone(before: Any, now: Any, replayed: Exchange) -> Finding:
     """x.no-change-on-error fails on the request that, replayed alone, changed the face."""
-    return Finding(NO_CHANGE, "fail", f"after {replayed.describe_answer()} to this request (replayed alone, after "
+    return Finding(NO_CHANGE, Outcome.FAIL,
+                   f"after {replayed.describe_answer()} to this request (replayed alone, after "
                    f"a batch of error answers changed the face), the face's userData changed from {show(before)} "
                    f"to {show(now)}", replayed)
 
@@ -102,9 +105,9 @@ def shape(row_id: str, exchange: Exchange, *, strict_messages: bool = False) -> 
         faults.append(f"--strict-messages: {fault}")
     if faults:
         note = "; ".join(faults)
-        return [Finding(row_id, "fail", note, exchange), Finding(oracle.ENVELOPE, "fail", note, exchange)]
-    return [Finding(row_id, "pass", f"HTTP {exchange.status} in the documented shape", exchange),
-            Finding(oracle.ENVELOPE, "pass", "error envelope as documented", exchange)]
+        return [Finding(row_id, Outcome.FAIL, note, exchange), Finding(oracle.ENVELOPE, Outcome.FAIL, note, exchange)]
+    return [Finding(row_id, Outcome.PASS, f"HTTP {exchange.status} in the documented shape", exchange),
+            Finding(oracle.ENVELOPE, Outcome.PASS, "error envelope as documented", exchange)]
 
 
 def parallel_answers(results: Sequence[Exchange | None], *, strict_messages: bool = False) -> list[Finding]:
@@ -112,7 +115,7 @@ def parallel_answers(results: Sequence[Exchange | None], *, strict_messages: boo
     findings: list[Finding] = []
     for exchange in results:
         if exchange is None:
-            findings.append(Finding(PARALLEL, "error", "a parallel update did not finish"))
+            findings.append(Finding(PARALLEL, Outcome.ERROR, "a parallel update did not finish"))
             continue
         findings += oracle.status_findings(exchange)
         if exchange.status == 200:
@@ -120,12 +123,13 @@ def parallel_answers(results: Sequence[Exchange | None], *, strict_messages: boo
         if is_conflict(exchange):
             findings += shape(CONFLICT, exchange, strict_messages=strict_messages)
         elif exchange.status == 409:
-            findings.append(Finding(CONFLICT, "fail", f"a conflict answered {exchange.describe_answer()}, not "
+            findings.append(Finding(CONFLICT, Outcome.FAIL, f"a conflict answered {exchange.describe_answer()}, not "
                                     f"error.code {catalogue.row(CONFLICT).code!r}", exchange))
-            findings.append(Finding(PARALLEL, "fail", f"a parallel update got {exchange.describe_answer()}",
+            findings.append(Finding(PARALLEL, Outcome.FAIL, f"a parallel update got {exchange.describe_answer()}",
                                     exchange))
         else:
-            findings.append(Finding(PARALLEL, "fail", f"a parallel update got {exchange.describe_answer()}; only 200, "
+            findings.append(Finding(PARALLEL, Outcome.FAIL,
+                                    f"a parallel update got {exchange.describe_answer()}; only 200, "
                                     f"409 {catalogue.row(CONFLICT).code} or 429 conform", exchange))
     return findings
 
@@ -135,9 +139,11 @@ def parallel_outcome(values: Sequence[str], results: Sequence[Exchange | None], 
     """After parallel updates, the face must hold one of the values that got 200 (or, if none did, the old one)."""
     winners = [v for v, e in zip(values, results, strict=True) if e is not None and e.status == 200]
     if stored in (winners or [before]):
-        return Finding(PARALLEL, "pass", f"{len(winners)} of {len(values)} parallel updates got 200; the face holds "
+        return Finding(PARALLEL, Outcome.PASS,
+                       f"{len(winners)} of {len(values)} parallel updates got 200; the face holds "
                        "one of their values", got)
-    return Finding(PARALLEL, "fail", f"after parallel updates of which {winners or 'none'} got 200, the face holds "
+    return Finding(PARALLEL, Outcome.FAIL,
+                   f"after parallel updates of which {winners or 'none'} got 200, the face holds "
                    f"{show(stored)}", got)
 
 
@@ -148,10 +154,10 @@ def stuck(state_row: str, exchange: Exchange | None) -> bool:
 
 def stuck_finding(state_row: str, after: str, exchange: Exchange, tries: int) -> Finding:
     """The state's row fails: after it ended, normal updates kept getting its answer."""
-    return Finding(state_row, "fail", f"stuck: after {after}, a normal update still got "
+    return Finding(state_row, Outcome.FAIL, f"stuck: after {after}, a normal update still got "
                    f"{exchange.describe_answer()} ({tries} tries)", exchange)
 
 
 def read_back_failed(row_id: str, error: Exception, exchange: Exchange | None) -> Finding:
     """A check that could not be made: the read-back itself failed (the suite's error, not the row's)."""
-    return Finding(row_id, "error", f"could not read the face back: {error}", exchange)
+    return Finding(row_id, Outcome.ERROR, f"could not read the face back: {error}", exchange)

@@ -8,15 +8,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from face_conformance.cases import catalogue
-from face_conformance.cases.outcomes import Outcome, severity
+from face_conformance.cases.outcomes import Outcome, Verdict, severity
 from face_conformance.evidence.record import RowRecord
-from face_conformance.judging.oracle import Finding
-from face_conformance.reporting.failures import evidence_record
+from face_conformance.judging.findings import Finding, evidence_record
 
 # How many exchanges a row keeps per verdict: enough to show, few enough to read.
 EVIDENCE_KEPT: dict[str, int] = {Outcome.FAIL: 5, Outcome.ERROR: 3, Outcome.WARN: 3, Outcome.INFO: 3,
                                  Outcome.PASS: 2, Outcome.NOT_OBSERVED: 2}
-EXIT = {"conformant": 0, "non-conformant": 1, "inconclusive": 3}
 NOT_OBSERVED_WHY = {
     "when-seen": "not seen in this run: the server never answered so (it cannot be provoked at will)",
     "training": "training was never seen running (it finished too fast to see, or this run does not train)",
@@ -147,7 +145,7 @@ def _evidence_rank(item: dict[str, Any]) -> int:
 
 
 def verdict(rows: list[RowRecord], *, strict: bool, stop_kind: str | None, stop_reason: str | None
-            ) -> tuple[str, str]:
+            ) -> tuple[Verdict, str]:
     """(verdict, one-line reason) from the folded rows and how the run ended."""
     failing = [r["id"] for r in rows if r["outcome"] == Outcome.FAIL
                or (strict and r["outcome"] == Outcome.WARN)]
@@ -156,15 +154,15 @@ def verdict(rows: list[RowRecord], *, strict: bool, stop_kind: str | None, stop_
         # A row seen broken is broken, even if the run then stopped (quota, silence, interrupt).
         what = "MUST or SHOULD (--strict)" if strict else "MUST"
         stopped = f"; then the run stopped: {stop_reason}" if stop_reason else ""
-        return "non-conformant", f"{len(failing)} {what} row(s) failed: {', '.join(failing)}{stopped}"
+        return Verdict.NON_CONFORMANT, f"{len(failing)} {what} row(s) failed: {', '.join(failing)}{stopped}"
     if stop_kind == "inconclusive":
-        return "inconclusive", stop_reason or "the run could not reach a verdict"
+        return Verdict.INCONCLUSIVE, stop_reason or "the run could not reach a verdict"
     if stop_kind == "unresponsive" or errors:
         why = stop_reason or f"the suite could not judge {', '.join(errors)}"
-        return "inconclusive", why
+        return Verdict.INCONCLUSIVE, why
     warned = [r["id"] for r in rows if r["outcome"] == Outcome.WARN]
     unseen = [r["id"] for r in rows if r["outcome"] == Outcome.NOT_OBSERVED and r["level"] == "MUST"]
     tail = f"; warnings on {', '.join(warned)}" if warned else ""
     if unseen:
         tail += f"; {len(unseen)} MUST row(s) not observed: {', '.join(unseen)}"
-    return "conformant", f"every MUST row observed held{tail}" if unseen else f"every MUST row held{tail}"
+    return Verdict.CONFORMANT, f"every MUST row observed held{tail}" if unseen else f"every MUST row held{tail}"

@@ -16,6 +16,7 @@ import json
 from urllib.parse import unquote
 
 from face_conformance.cases import catalogue
+from face_conformance.cases.outcomes import Outcome
 from face_conformance.cases.probes import Probe
 from face_conformance.cases.world import World
 from face_conformance.judging.oracle import AUTH_FIRST, Expectation
@@ -66,7 +67,7 @@ def differences(probe: Probe, world: World) -> set[str]:
 def violation(probe: Probe, expectation: Expectation, world: World) -> str | None:
     """Why this probe could give a MUST verdict on more than one fault, or None when it cannot."""
     row = catalogue.row(expectation.primary)
-    if expectation.miss_verdict != "fail" or row.level != "MUST" or probe.force:
+    if expectation.miss_verdict != Outcome.FAIL or row.level != "MUST" or probe.force:
         return None
     found = differences(probe, world)
     if row.id == AUTH_FIRST:

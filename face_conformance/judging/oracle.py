@@ -8,16 +8,17 @@ findings: (row, verdict, note). Nothing here sends requests.
 
 from __future__ import annotations
 
-import json
-import re
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import unquote
 
 from face_conformance.cases import catalogue
+from face_conformance.cases.outcomes import Outcome
 from face_conformance.cases.probes import Probe
 from face_conformance.cases.world import World
 from face_conformance.evidence.exchange import Exchange
+from face_conformance.judging.findings import Finding
+from face_conformance.judging.request import Body, media_kind, read_body, user_data_size
 
 GUID = catalogue.parameter_pattern("personId")
 PATH_PARTS = ("personGroupId", "personId", "persistedFaceId")  # in the page's lookup order
@@ -43,7 +44,7 @@ class Allowed:
 
     answer_row: str
     credit: str
-    verdict: str = "pass"
+    verdict: Outcome = Outcome.PASS
     note: str = ""
     out_of_order: bool = False
     status_only: bool = False  # the credit needs the row's status only; its code is judged on the row
@@ -61,90 +62,18 @@ class Expectation:
     also_pass: tuple[str, ...] = ()  # rows a conforming answer also shows to hold
     # "warn" when the request has more than one fault, or one a server may read either way:
     # an answer outside `allowed` is then a warning on `primary`, not a MUST failure.
-    miss_verdict: str = "fail"
+    miss_verdict: Outcome = Outcome.FAIL
     faults: tuple[str, ...] = ()  # the request's faults as rows ("key" for a wrong or missing key)
 
     def describe(self) -> str:
         """The conforming answers in words, for failure messages."""
         return " or ".join(dict.fromkeys(
-            f"HTTP {catalogue.row(a.answer_row).status}" if a.status_only else answer_text(a.answer_row)
+            f"HTTP {catalogue.row(a.answer_row).status}" if a.status_only else catalogue.answer_text(a.answer_row)
             for a in self.allowed))
-
-
-def answer_text(row_id: str) -> str:
-    """A row's documented answer in words: 'HTTP 404 with error.code PersonGroupNotFound'."""
-    row = catalogue.row(row_id)
-    if row.envelope == "empty":
-        return f"HTTP {row.status} with an empty body"
-    if row.envelope == "statusCode":
-        return f"HTTP {row.status} with error.statusCode {row.status}"
-    return f"HTTP {row.status} with error.code {row.code!r}"
 
 
 # ---------------------------------------------------------------------------------------------
 # What the request is
-
-
-@dataclass(frozen=True)
-class Body:
-    """The request body as a server must read it."""
-
-    kind: str  # "object" | "empty" | "bad" (unparsable or not an object) | "undecodable" (not UTF-8)
-    user_data: Any = None
-    has_user_data: bool = False
-    keys: tuple[str, ...] = ()  # an object's member names
-
-
-def read_body(raw: bytes | None) -> Body:
-    """Classify a body: empty, not a JSON object, or an object with or without userData."""
-    if not raw:
-        return Body("empty")
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError:
-        # JSON must be UTF-8, but lenient parsers replace bad bytes and read on: either answer.
-        return Body("undecodable")
-    try:
-        data = json.loads(text, parse_constant=_not_json)
-    except (ValueError, RecursionError):
-        return Body("bad")
-    if not isinstance(data, dict):
-        return Body("bad")
-    return Body("object", data.get("userData"), "userData" in data, tuple(data))
-
-
-def _not_json(name: str) -> Any:
-    # Python's json module takes NaN and Infinity; JSON (RFC 8259) has no such values.
-    raise ValueError(f"{name} is not JSON")
-
-
-MEDIA_TYPE = re.compile(r"^[A-Za-z0-9!#$&^_.+-]+/[A-Za-z0-9!#$&^_.+-]+$")
-
-
-def media_kind(content_type: str | None) -> str:
-    """How the page reads a Content-Type.
-
-    'json' must be accepted; 'json-case' (other letter case) and 'absent' SHOULD be; 'json-like'
-    and 'malformed' (not a media type at all: a server may ignore it or refuse it) go either way;
-    'rejected' (any well-formed non-JSON type) MUST get 415.
-    """
-    if content_type is None or not content_type.strip():
-        return "absent"
-    essence = content_type.split(";", 1)[0].strip()
-    if essence == "application/json":
-        return "json"
-    if essence.lower() == "application/json":
-        return "json-case"
-    if not MEDIA_TYPE.fullmatch(essence):
-        return "malformed"
-    if essence.lower() == "text/json" or essence.lower().endswith("+json"):
-        return "json-like"
-    return "rejected"
-
-
-def user_data_size(value: str) -> tuple[int, int]:
-    """(UTF-8 bytes, code points) of a userData string."""
-    return len(value.encode("utf-8", errors="surrogatepass")), len(value)
 
 
 def user_data_reading(expectation: Expectation, exchange: Exchange) -> tuple[str, str] | None:
@@ -210,13 +139,13 @@ class BodyReading:
 
 def _media_either(probe: Probe, media: str) -> list[Allowed]:
     if media in ("json-case", "absent"):
-        return [Allowed(UNSUPPORTED_MEDIA, UNSUPPORTED_MEDIA, "warn",
+        return [Allowed(UNSUPPORTED_MEDIA, UNSUPPORTED_MEDIA, Outcome.WARN,
                         f"rejected Content-Type {probe.content_type!r}, which SHOULD be accepted")]
     if media in ("json-like", "malformed"):
-        out = [Allowed(UNSUPPORTED_MEDIA, UNSUPPORTED_MEDIA, "info",
+        out = [Allowed(UNSUPPORTED_MEDIA, UNSUPPORTED_MEDIA, Outcome.INFO,
                        f"rejected the Content-Type {probe.content_type!r} (either answer conforms)")]
         if media == "malformed":
-            out.append(Allowed(BAD_JSON, BAD_JSON, "info",
+            out.append(Allowed(BAD_JSON, BAD_JSON, Outcome.INFO,
                                f"rejected the malformed Content-Type {probe.content_type!r} as a bad request"))
         return out
     return []
@@ -228,14 +157,14 @@ def _user_data_reading(body: Body) -> tuple[list[str], list[Allowed], bool]:
     if body.kind != "object" or not body.has_user_data or value is None:
         return [], [], False
     if not isinstance(value, str):
-        return [], [Allowed(OK, BAD_JSON, "warn",
+        return [], [Allowed(OK, BAD_JSON, Outcome.WARN,
                             f"accepted a non-string userData ({type(value).__name__})")], True
     size_bytes, points = user_data_size(value)
     limit = catalogue.user_data_limit()
     if points > limit:
         return [TOO_LONG], [], False
     if size_bytes > limit:
-        return [], [Allowed(TOO_LONG, TOO_LONG, "info",
+        return [], [Allowed(TOO_LONG, TOO_LONG, Outcome.INFO,
                             f"rejected {points} code points / {size_bytes} UTF-8 bytes: reads 1KB as bytes")], False
     return [], [], False
 
@@ -250,21 +179,21 @@ def read_request_body(probe: Probe) -> BodyReading:
     if body.kind == "bad":
         errors.append(BAD_JSON)
     elif body.kind == "undecodable":
-        either.append(Allowed(BAD_JSON, BAD_JSON, "info", "rejected a body that is not UTF-8"))
+        either.append(Allowed(BAD_JSON, BAD_JSON, Outcome.INFO, "rejected a body that is not UTF-8"))
     elif body.kind == "empty":
-        either.append(Allowed(BAD_JSON, BAD_JSON, "info", "rejected an empty body as bad JSON"))
+        either.append(Allowed(BAD_JSON, BAD_JSON, Outcome.INFO, "rejected an empty body as bad JSON"))
     else:
         size_errors, size_either, should_reject = _user_data_reading(body)
         errors += size_errors
         either += size_either
         if not body.has_user_data or body.user_data is None:
-            either.append(Allowed(BAD_JSON, OK, "warn", "rejected a body without userData (optional field)"))
+            either.append(Allowed(BAD_JSON, OK, Outcome.WARN, "rejected a body without userData (optional field)"))
         if set(body.keys) - {"userData"}:
-            either.append(Allowed(BAD_JSON, OK, "warn", "rejected unknown extra body fields"))
+            either.append(Allowed(BAD_JSON, OK, Outcome.WARN, "rejected unknown extra body fields"))
     if should_reject:
         # Point 3: a non-string userData SHOULD be 400; the acceptance (the 200) is the warning.
         accepted = (Allowed(BAD_JSON, BAD_JSON), *either)
-        rejected = Allowed(BAD_JSON, BAD_JSON, "pass", "rejected a non-string userData")
+        rejected = Allowed(BAD_JSON, BAD_JSON, Outcome.PASS, "rejected a non-string userData")
         return BodyReading(tuple(errors), accepted, (*either, rejected), body)
     return BodyReading(tuple(errors), (Allowed(OK, OK), *either), tuple(either), body)
 
@@ -296,11 +225,12 @@ def expect(probe: Probe, world: World, *, training: bool = False) -> Expectation
         return _fault_expectation(faults, reading, bool(path_errors), common)
     if training:
         return Expectation(TRAINING, (Allowed(TRAINING, TRAINING),),
-                           miss_verdict="warn" if reading.either else "fail",
+                           miss_verdict=Outcome.WARN if reading.either else Outcome.FAIL,
                            faults=_either_rows(reading), **common)
     first = reading.accepted[0]
-    return Expectation(first.credit if first.verdict == "pass" else OK, reading.accepted,
-                       miss_verdict="warn" if reading.either else "fail", faults=_either_rows(reading), **common)
+    return Expectation(first.credit if first.verdict == Outcome.PASS else OK, reading.accepted,
+                       miss_verdict=Outcome.WARN if reading.either else Outcome.FAIL,
+                       faults=_either_rows(reading), **common)
 
 
 def _either_rows(reading: BodyReading) -> tuple[str, ...]:
@@ -311,21 +241,21 @@ def _fault_expectation(faults: list[str], reading: BodyReading, path_fault: bool
     """The answers to a request with faults: the first in the page's order, the others as the order allows."""
     first = faults[0]
     allowed = [Allowed(first, first)]
-    allowed += [Allowed(f, first, "warn", f"answered {f} before {first}", out_of_order=True)
+    allowed += [Allowed(f, first, Outcome.WARN, f"answered {f} before {first}", out_of_order=True)
                 for f in faults[1:] if _order_fixed(first, f)]
     allowed += [Allowed(f, first) for f in faults[1:] if not _order_fixed(first, f)]
     for either in reading.either:
         if either.answer_row == OK or either.answer_row in faults:
             continue
         if path_fault:
-            allowed.append(Allowed(either.answer_row, first, "warn",
+            allowed.append(Allowed(either.answer_row, first, Outcome.WARN,
                                    f"answered {either.answer_row} for the body before {first} of the path",
                                    out_of_order=True))
         else:
-            allowed.append(Allowed(either.answer_row, either.answer_row, "info", either.note))
+            allowed.append(Allowed(either.answer_row, either.answer_row, Outcome.INFO, either.note))
     either_rows = _either_rows(reading)
     single = len(faults) == 1 and not either_rows
-    return Expectation(first, tuple(allowed), miss_verdict="fail" if single else "warn",
+    return Expectation(first, tuple(allowed), miss_verdict=Outcome.FAIL if single else Outcome.WARN,
                        faults=tuple(dict.fromkeys((*faults, *either_rows))), **common)
 
 
@@ -340,16 +270,6 @@ def _order_fixed(first: str, later: str) -> bool:
 
 # ---------------------------------------------------------------------------------------------
 # Judging an answer
-
-
-@dataclass(frozen=True)
-class Finding:
-    """One verdict on one row, with the note that explains it and the exchange that showed it."""
-
-    row: str
-    verdict: str  # pass | fail | warn | info | error | not-observed
-    note: str
-    exchange: Exchange | None = None
 
 
 def satisfies(exchange: Exchange, row_id: str, *, status_only: bool = False) -> bool:
@@ -405,36 +325,37 @@ def judge(exchange: Exchange, expectation: Expectation, *, strict_messages: bool
     if exchange.status == 429:
         # Still rate-limited after the client's waits: the row was not reached; the 429's own
         # shape was judged when it came (docs/contract.md point 8: a 429 never counts against a row).
-        return [Finding(expectation.primary, "not-observed", "still rate-limited after repeated waits", exchange)]
+        return [Finding(expectation.primary, Outcome.NOT_OBSERVED, "still rate-limited after repeated waits", exchange)]
     findings = list(status_findings(exchange))
     if connection_lost(exchange):
         # Broken before any answer: nothing was shown either way. Reported, never judged, never dropped.
-        return [Finding(expectation.primary, "not-observed",
+        return [Finding(expectation.primary, Outcome.NOT_OBSERVED,
                         f"not judged: the connection broke before any answer ({exchange.error})", exchange)]
     if exchange.answer is not None and exchange.error is not None:
-        return findings + [Finding(expectation.primary, "fail",
+        return findings + [Finding(expectation.primary, Outcome.FAIL,
                                    f"expected {expectation.describe()}; got {exchange.describe_answer()}, "
                                    f"then the answer broke off: {exchange.error}", exchange)]
     if exchange.answer is None:
-        return findings + [Finding(expectation.primary, "fail",
+        return findings + [Finding(expectation.primary, Outcome.FAIL,
                                    f"expected {expectation.describe()}; got no answer: {exchange.error}", exchange)]
     match = next((a for a in expectation.allowed if satisfies(exchange, a.answer_row, status_only=a.status_only)),
                  None)
     faults = envelope_faults(exchange, match.answer_row if match else None)
     if faults:
-        findings.append(Finding(ENVELOPE, "fail", "; ".join(faults), exchange))
+        findings.append(Finding(ENVELOPE, Outcome.FAIL, "; ".join(faults), exchange))
     elif 400 <= exchange.answer.status < 500:
-        findings.append(Finding(ENVELOPE, "pass", "error envelope as documented", exchange))
+        findings.append(Finding(ENVELOPE, Outcome.PASS, "error envelope as documented", exchange))
     if match is None:
         return findings + [Finding(expectation.primary, expectation.miss_verdict, _miss_note(exchange, expectation),
                                    exchange)]
     findings += _match_findings(exchange, expectation, match, strict_messages)
     if match.status_only and not satisfies(exchange, match.answer_row):
-        findings.append(Finding(match.answer_row, "fail", f"expected {answer_text(match.answer_row)}; got "
+        findings.append(Finding(match.answer_row, Outcome.FAIL,
+                                f"expected {catalogue.answer_text(match.answer_row)}; got "
                                 f"{exchange.describe_answer()}", exchange))
     if faults and catalogue.row(match.answer_row).envelope == "statusCode":
         # For 403 and 429 the page documents only the shape: a wrong shape breaks the row itself.
-        findings.append(Finding(match.answer_row, "fail", "; ".join(faults), exchange))
+        findings.append(Finding(match.answer_row, Outcome.FAIL, "; ".join(faults), exchange))
     return findings
 
 
@@ -445,7 +366,7 @@ def connection_lost(exchange: Exchange) -> bool:
 
 def _miss_note(exchange: Exchange, expectation: Expectation) -> str:
     note = f"expected {expectation.describe()}; got {exchange.describe_answer()}"
-    if expectation.miss_verdict != "fail":
+    if expectation.miss_verdict != Outcome.FAIL:
         note += (f" (a warning, not a failure: the request has more than one fault, or one a server may read "
                  f"either way: {', '.join(expectation.faults)})")
     return note
@@ -457,30 +378,30 @@ def status_findings(exchange: Exchange) -> list[Finding]:
     if status is None:
         return []
     if status in catalogue.DOCUMENTED_STATUSES:
-        return [Finding(DOCUMENTED_STATUS, "pass", f"HTTP {status} is documented", exchange)]
-    return [Finding(DOCUMENTED_STATUS, "fail",
+        return [Finding(DOCUMENTED_STATUS, Outcome.PASS, f"HTTP {status} is documented", exchange)]
+    return [Finding(DOCUMENTED_STATUS, Outcome.FAIL,
                     f"HTTP {status} is not a documented status of this operation", exchange)]
 
 
 def _match_findings(exchange: Exchange, expectation: Expectation, match: Allowed, strict: bool) -> list[Finding]:
     findings = []
-    note = match.note or f"answered {answer_text(match.answer_row)} as documented"
+    note = match.note or f"answered {catalogue.answer_text(match.answer_row)} as documented"
     verdict = match.verdict
     if match.out_of_order:
-        findings.append(Finding(LOOKUP_ORDER, "warn", match.note, exchange))
-        findings.append(Finding(match.credit, "pass", f"answered {match.answer_row}, a fault the request has",
+        findings.append(Finding(LOOKUP_ORDER, Outcome.WARN, match.note, exchange))
+        findings.append(Finding(match.credit, Outcome.PASS, f"answered {match.answer_row}, a fault the request has",
                                 exchange))
     else:
         findings.append(Finding(match.credit, verdict, note, exchange))
-        if match.credit != match.answer_row and verdict == "info":
-            findings.append(Finding(match.answer_row, "pass", "answered as documented", exchange))
-    findings += [Finding(row, "pass", "held", exchange) for row in expectation.also_pass]
+        if match.credit != match.answer_row and verdict == Outcome.INFO:
+            findings.append(Finding(match.answer_row, Outcome.PASS, "answered as documented", exchange))
+    findings += [Finding(row, Outcome.PASS, "held", exchange) for row in expectation.also_pass]
     if len([a for a in expectation.allowed if a.out_of_order]) and not match.out_of_order:
-        findings.append(Finding(LOOKUP_ORDER, "pass", f"answered {match.answer_row} first, in the page's order",
+        findings.append(Finding(LOOKUP_ORDER, Outcome.PASS, f"answered {match.answer_row} first, in the page's order",
                                 exchange))
     if match.answer_row == OK and exchange.answer and exchange.answer.body:
-        findings.append(Finding(OK, "fail",
+        findings.append(Finding(OK, Outcome.FAIL,
                                 f"a 200 must have an empty body; got {len(exchange.answer.body)} bytes", exchange))
     if strict and (fault := message_fault(exchange, match.answer_row)):
-        findings.append(Finding(match.answer_row, "fail", f"--strict-messages: {fault}", exchange))
+        findings.append(Finding(match.answer_row, Outcome.FAIL, f"--strict-messages: {fault}", exchange))
     return findings

@@ -15,8 +15,10 @@ from urllib.parse import urlsplit
 import httpx
 
 from face_conformance.cases import catalogue
+from face_conformance.cases.outcomes import Outcome
 from face_conformance.evidence.exchange import Exchange
-from face_conformance.judging.oracle import DOCUMENTED_STATUS, ENVELOPE, Finding
+from face_conformance.judging.findings import Finding
+from face_conformance.judging.oracle import DOCUMENTED_STATUS, ENVELOPE
 
 OPERATION_ID = "updatePersonFace"
 #: The PATCH path's parameters: /face/v1.0/persongroups/{0}/persons/{1}/persistedFaces/{2}.
@@ -75,7 +77,8 @@ def findings(exchange: Exchange) -> list[Finding]:
         try:
             case.validate_response(response, checks=[check])
         except (AssertionError, FailureGroup) as exc:
-            out.append(Finding(_checks()[check], "fail", f"schemathesis {check.__name__}: {_title(exc)}", exchange))
+            out.append(Finding(_checks()[check], Outcome.FAIL,
+                               f"schemathesis {check.__name__}: {_title(exc)}", exchange))
     return out
 
 

@@ -14,21 +14,14 @@ import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import replace
-from urllib.parse import quote
 
 import httpx
 
 from face_conformance.cases import nearmiss
-from face_conformance.evidence.exchange import (
-    KEY_HEADER,
-    REDACTED,
-    Answer,
-    Exchange,
-    SentRequest,
-    hide_secrets,
-    register_secret,
-)
+from face_conformance.cases.wire import KEY_HEADER
+from face_conformance.evidence.exchange import Answer, Exchange, SentRequest
 from face_conformance.evidence.recording import Recording, wall_clock
+from face_conformance.evidence.redaction import REDACTED, hide_secrets, register_secret
 from face_conformance.live.deadline import request_deadline
 from face_conformance.live.pacing import PacerChain
 
@@ -36,9 +29,6 @@ MAX_BODY_BYTES = 1 << 20  # keep at most 1 MiB of any answer: evidence, not an a
 MAX_429_RETRIES = 6
 MAX_429_WAIT_S = 90.0
 WRONG_KEY = "00000000000000000000000000000000"
-FACE_BASE = "/face/v1.0"
-#: A probe's `key` of the form "near:RULE" carries the real key changed by a near-miss rule.
-NEAR_KEY = "near:"
 #: A derived key this short is no secret worth masking (a real key's first half is 16 characters):
 #: masking it would garble innocent text, as a 6-letter half of the mock key would.
 MIN_DERIVED_SECRET = 8
@@ -77,24 +67,9 @@ class Unresponsive(Inconclusive):
     kind = "unresponsive"
 
 
-def segment(value: str) -> str:
-    """One path segment, percent-encoded unless the caller already encoded it on purpose."""
-    return value if "%" in value else quote(value, safe="-_.~!$&'()*+,;=:@")
-
-
-def face_path(group: str, person: str | None = None, face: str | None = None, *, tail: str = "") -> str:
-    """A path under /face/v1.0/persongroups, with each ID as one encoded segment."""
-    path = f"{FACE_BASE}/persongroups/{segment(group)}"
-    if person is not None:
-        path += f"/persons/{segment(person)}"
-    if face is not None:
-        path += f"/persistedFaces/{segment(face)}"
-    return path + tail
-
-
 def near_key(real: str, kind: str) -> str:
     """The key a "near:RULE" probe carries; registered as a secret, since it shows most of the real key."""
-    derived = nearmiss.derive("key", kind[len(NEAR_KEY):], real)
+    derived = nearmiss.derive("key", kind[len(nearmiss.NEAR_KEY):], real)
     if len(derived) >= MIN_DERIVED_SECRET:
         register_secret(derived)
     return derived
@@ -237,7 +212,7 @@ class FaceClient:
             out[KEY_HEADER] = self._key
         elif key == "wrong":
             out[KEY_HEADER] = WRONG_KEY
-        elif key.startswith(NEAR_KEY):
+        elif key.startswith(nearmiss.NEAR_KEY):
             out[KEY_HEADER] = near_key(self._key, key)
         return out
 

@@ -15,10 +15,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from face_conformance.cases import catalogue
+from face_conformance.cases.wire import FACE_BASE, face_path, segment
 from face_conformance.cases.world import FaceRef, World, new_group_id
 from face_conformance.config.settings import SAMPLE_FACE_URL, Settings
 from face_conformance.evidence.exchange import Exchange
-from face_conformance.live.client import FACE_BASE, NOT_RECORDED, FaceClient, Inconclusive, face_path, segment
+from face_conformance.live.client import NOT_RECORDED, FaceClient, Inconclusive
 
 GROUP_PREFIX = "conformance-"
 GROUP_NAME = "face-conformance test group (safe to delete)"

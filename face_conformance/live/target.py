@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import httpx
 import respx
 
-from face_conformance.config.settings import MOCK_KEY, Settings
+from face_conformance.config.settings import MOCK_KEY, ConfigError, Settings
 from face_conformance.live.deadline import apply_deadlines
 from face_conformance.reference import ReferenceConfig, ReferenceService
 
@@ -64,8 +64,19 @@ def mock_reference(seed: int | None, variant: str | None = None, key: str | None
     if variant:
         from face_conformance.zoo import VARIANTS
 
+        check_variant(variant)
         return VARIANTS[variant].build(config)
     return ReferenceService(config)
+
+
+def check_variant(name: str | None) -> None:
+    """Raise ConfigError unless `name` is None or a variant of the zoo (the fronts call this on --variant)."""
+    if not name:
+        return
+    from face_conformance.zoo import variant_names
+
+    if name not in variant_names():
+        raise ConfigError(f"unknown --variant {name!r}; `face-conformance serve --list-variants` lists them")
 
 
 def mock_target(settings: Settings, service: ReferenceService | None = None) -> Target:

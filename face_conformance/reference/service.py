@@ -28,7 +28,6 @@ from face_conformance.reference.model import Face, FaceModel, Group, GuidSource,
 
 JSON_CONTENT_TYPE = "application/json; charset=utf-8"
 API_PREFIX = ("face", "v1.0")
-FORCE_KINDS = ("quota", "rate-limit", "rate-limit-retry-after", "concurrent", "slow-writes")
 #: How long a forced slow write holds the face's write lock (at least; the config's hold if longer).
 FORCED_HOLD_SECONDS = 0.01
 NAME_LIMIT = 128  # Create Person Group / Create Person, from the OpenAPI document
@@ -83,7 +82,7 @@ class LogEntry(NamedTuple):
     status: int
 
 
-class FaceRef(NamedTuple):
+class ResolvedFace(NamedTuple):
     """A face found through its group and person."""
 
     group: Group
@@ -190,9 +189,9 @@ class ReferenceService:
     # -- switches and the log --------------------------------------------------------------
 
     def force(self, kind: str, count: int = 1) -> None:
-        """Make the next `count` Update Face requests answer `kind` (see FORCE_KINDS); 0 clears."""
-        if kind not in FORCE_KINDS:
-            raise ValueError(f"unknown force kind {kind!r}; expected one of {', '.join(FORCE_KINDS)}")
+        """Make the next `count` Update Face requests answer `kind` (see catalogue.FORCE_KINDS); 0 clears."""
+        if kind not in catalogue.FORCE_KINDS:
+            raise ValueError(f"unknown force kind {kind!r}; expected one of {', '.join(catalogue.FORCE_KINDS)}")
         if count < 0:
             raise ValueError(f"count must be 0 or more, got {count}")
         with self._lock:
@@ -303,11 +302,11 @@ class ReferenceService:
         """Whether a personId / persistedFaceId is a canonical 8-4-4-4-12 GUID."""
         return catalogue.parameter_pattern("personId").fullmatch(value) is not None
 
-    def resolve_face(self, group_id: str, person_id: str, face_id: str) -> FaceRef:
+    def resolve_face(self, group_id: str, person_id: str, face_id: str) -> ResolvedFace:
         """Find a face through its path: the lookup order of the service, in one place."""
         group = self.resolve_group(group_id)
         person = self.resolve_person(group, person_id)
-        return FaceRef(group, person, self.resolve_face_of(person, face_id))
+        return ResolvedFace(group, person, self.resolve_face_of(person, face_id))
 
     def resolve_group(self, group_id: str) -> Group:
         """The group, or 404 group-invalid / group-missing."""

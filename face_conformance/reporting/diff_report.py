@@ -15,16 +15,18 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from face_conformance.cases.outcomes import DIFF_CLASSES, VERDICT_LOOK, DiffClass, Verdict
 from face_conformance.evidence.redaction import excerpt, redacted_copy
-from face_conformance.reporting.html_report import _CSS, _e, _pill, _request, _response
-from face_conformance.run.diff import CLASSES, DIVERGENCE, IMPROVEMENT, ONE_SIDE, REGRESSION, SAME
+from face_conformance.reporting.html_kit import CSS, esc, pill, request_html, response_html
 
 FILES = {"json": "diff.json", "markdown": "diff.md", "html": "diff.html"}
-SHOWN = (DIVERGENCE, REGRESSION, IMPROVEMENT, ONE_SIDE)  # the probes the page shows one by one
+SHOWN = (DiffClass.DIVERGENCE, DiffClass.REGRESSION, DiffClass.IMPROVEMENT,
+         DiffClass.ONE_SIDE)  # the probes the page shows one by one
 MARKDOWN_LIMIT = 20
 STORED_CHARS = 160  # of a stored value shown beside a probe (diff.json has it whole)
-_CLASS_STYLE = {REGRESSION: "fail", IMPROVEMENT: "pass", DIVERGENCE: "info", ONE_SIDE: "not-observed",
-                SAME: "not-applicable"}
+_CLASS_STYLE = {DiffClass.REGRESSION: "fail", DiffClass.IMPROVEMENT: "pass", DiffClass.DIVERGENCE: "info",
+                DiffClass.ONE_SIDE: "not-observed",
+                DiffClass.SAME: "not-applicable"}
 
 
 def write_diff_reports(record: Mapping[str, Any], report_dir: Path) -> dict[str, Path]:
@@ -49,8 +51,8 @@ def render_markdown(record: Mapping[str, Any]) -> str:
     lines = [f"## face-conformance diff: {record['verdict']}", "", record["verdict_reason"], "",
              f"- **A**: {a['label']} ({a['verdict']})", f"- **B**: {b['label']} ({b['verdict']})", "",
              "| class | probes |", "|---|---|"]
-    lines += [f"| {kind} | {record['counts'].get(kind, 0)} |" for kind in CLASSES]
-    changed = [r for r in record["rows"] if r["class"] != SAME]
+    lines += [f"| {kind} | {record['counts'].get(kind, 0)} |" for kind in DIFF_CLASSES]
+    changed = [r for r in record["rows"] if r["class"] != DiffClass.SAME]
     if changed:
         lines += ["", "| row | A | B | class |", "|---|---|---|---|"]
         lines += [f"| `{r['id']}` | {r['a']} | {r['b']} | {r['class']} |" for r in changed]
@@ -73,24 +75,24 @@ def _md(text: Any) -> str:
 def render_html(record: Mapping[str, Any]) -> str:
     """The whole page."""
     verdict = str(record["verdict"])
-    style = {"regression": "non-conformant", "no regression": "conformant"}.get(verdict, "inconclusive")
+    style = VERDICT_LOOK.get(verdict, Verdict.INCONCLUSIVE)
     body = "\n".join([
         f'<header class="masthead v-{style}"><div class="wrap">'
         '<p class="eyebrow">Conformance diff · Azure Face API v1.0 · PersonGroup Person - Update Face</p>'
-        f'<h1 id="diff-verdict" class="verdict" data-verdict="{_e(verdict)}">{_e(verdict.capitalize())}</h1>'
-        f'<p class="reason">{_e(record["verdict_reason"])}</p></div></header>',
+        f'<h1 id="diff-verdict" class="verdict" data-verdict="{esc(verdict)}">{esc(verdict.capitalize())}</h1>'
+        f'<p class="reason">{esc(record["verdict_reason"])}</p></div></header>',
         '<main class="wrap">', _sides(record), _counts(record), _rows(record["rows"]), _probes(record["probes"]),
         "</main>",
     ])
     return ("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
             '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
-            f"<title>{_e('Face conformance diff: ' + verdict)}</title>\n<style>{_CSS}{_DIFF_CSS}</style>\n"
+            f"<title>{esc('Face conformance diff: ' + verdict)}</title>\n<style>{CSS}{_DIFF_CSS}</style>\n"
             f"</head>\n<body>\n{body}\n</body>\n</html>\n")
 
 
 def _sides(record: Mapping[str, Any]) -> str:
     items = "".join(
-        f"<div><dt>{name}</dt><dd>{_e(side['label'])}: {_e(side['verdict'])} ({_e(side['requests'])} requests)"
+        f"<div><dt>{name}</dt><dd>{esc(side['label'])}: {esc(side['verdict'])} ({esc(side['requests'])} requests)"
         f"</dd></div>" for name, side in (("A", record["a"]), ("B", record["b"])))
     return f'<section id="sides" class="card"><h2>Sides</h2><dl class="facts">{items}</dl></section>'
 
@@ -99,22 +101,22 @@ def _counts(record: Mapping[str, Any]) -> str:
     chips = "".join(
         f'<li class="chip o-{_CLASS_STYLE[kind]}" data-class="{kind}" data-count="{record["counts"].get(kind, 0)}">'
         f'<span class="n">{record["counts"].get(kind, 0)}</span><span class="l">{kind}</span></li>'
-        for kind in CLASSES)
+        for kind in DIFF_CLASSES)
     return f'<section id="diff-counts" class="card"><h2>Probes</h2><ul class="chips">{chips}</ul></section>'
 
 
 def _rows(rows: list[Mapping[str, Any]]) -> str:
     body = "".join(
-        f'<tr data-row-id="{_e(r["id"])}" data-class="{_e(r["class"])}"><td><code>{_e(r["id"])}</code></td>'
-        f'<td>{_e(r["level"])}</td><td>{_pill(r["a"])}</td><td>{_pill(r["b"])}</td>'
-        f'<td class="class-{_CLASS_STYLE.get(r["class"], "")}">{_e(r["class"])}</td></tr>' for r in rows)
+        f'<tr data-row-id="{esc(r["id"])}" data-class="{esc(r["class"])}"><td><code>{esc(r["id"])}</code></td>'
+        f'<td>{esc(r["level"])}</td><td>{pill(r["a"])}</td><td>{pill(r["b"])}</td>'
+        f'<td class="class-{_CLASS_STYLE.get(r["class"], "")}">{esc(r["class"])}</td></tr>' for r in rows)
     return ('<section id="diff-rows" class="card"><h2>Rows</h2><table class="rows"><thead><tr><th>Row</th>'
             f"<th>Level</th><th>A</th><th>B</th><th>Class</th></tr></thead><tbody>{body}</tbody></table></section>")
 
 
 def _probes(probes: list[Mapping[str, Any]]) -> str:
     shown = [p for kind in SHOWN for p in probes if p["class"] == kind]
-    same = sum(p["class"] == SAME for p in probes)
+    same = sum(p["class"] == DiffClass.SAME for p in probes)
     items = "".join(_probe(p) for p in shown) or '<p class="muted">Every probe got the same answer.</p>'
     return (f'<section id="diff-probes" class="card"><h2>Probes that differ</h2>{items}'
             f'<p class="muted">{same} probe(s) got the same answer on both sides.</p></section>')
@@ -123,9 +125,9 @@ def _probes(probes: list[Mapping[str, Any]]) -> str:
 def _probe(probe: Mapping[str, Any]) -> str:
     halves = "".join(f'<div class="side"><h4>{name}</h4>{_answer(probe.get(key))}</div>'
                      for name, key in (("A", "a"), ("B", "b")))
-    return (f'<section class="probe" data-class="{_e(probe["class"])}" data-step="{_e(probe["step"])}">'
-            f'<p class="ev-note"><b>{_e(probe["class"])}</b> · step {_e(probe["step"])} · {_e(probe["label"])}'
-            f' — {_e(probe["why"])}</p><div class="sides">{halves}</div></section>')
+    return (f'<section class="probe" data-class="{esc(probe["class"])}" data-step="{esc(probe["step"])}">'
+            f'<p class="ev-note"><b>{esc(probe["class"])}</b> · step {esc(probe["step"])} · {esc(probe["label"])}'
+            f' — {esc(probe["why"])}</p><div class="sides">{halves}</div></section>')
 
 
 def _answer(side: Mapping[str, Any] | None) -> str:
@@ -133,12 +135,12 @@ def _answer(side: Mapping[str, Any] | None) -> str:
         return '<p class="muted">Not performed on this side.</p>'
     judged = ", ".join(f"{row} {verdict}" for row, verdict in (side.get("judged") or {}).items()) or "no row"
     stored = excerpt(repr(side.get("stored")), STORED_CHARS).marked()
-    parts = [f'<p class="judged">Judged: {_e(judged)}; stored afterwards: {_e(stored)}</p>']
+    parts = [f'<p class="judged">Judged: {esc(judged)}; stored afterwards: {esc(stored)}</p>']
     for key in ("exchange", "read_back"):
         item = side.get(key)
         if item:
-            parts.append(f'<div class="exchange">{_request(item.get("request"))}'
-                         f'{_response(item.get("response"), item.get("error"))}</div>')
+            parts.append(f'<div class="exchange">{request_html(item.get("request"))}'
+                         f'{response_html(item.get("response"), item.get("error"))}</div>')
     return "".join(parts)
 
 

@@ -14,24 +14,14 @@ from collections.abc import Mapping
 from typing import Any
 
 from face_conformance.cases import catalogue
-from face_conformance.cases.outcomes import BAD
-from face_conformance.evidence.record import EvidenceRecord
 from face_conformance.evidence.redaction import as_text, excerpt, redact_text
-from face_conformance.judging.oracle import Finding, answer_text
+from face_conformance.judging.findings import Finding, evidence_record, failing
 
 #: The labels of the lines under a failure's heading, in the order they are printed.
 LABELS = ("expected", "found", "sent", "received", "reproduce")
 #: Characters of the response body shown on the `received` line (the report keeps more).
 RECEIVED_CHARS = 200
 _LABEL_WIDTH = max(len(label) for label in LABELS) + 2  # "reproduce: " and the values line up
-
-
-def evidence_record(finding: Finding) -> EvidenceRecord:
-    """The report's record of a finding: its exchange redacted and excerpted, or only its note."""
-    if finding.exchange is not None:
-        return finding.exchange.to_dict(finding.verdict, finding.note)
-    return {"verdict": finding.verdict, "note": finding.note, "request": None, "response": None, "error": None,
-            "curl": ""}
 
 
 def format_failure(row: Mapping[str, Any], evidence: Mapping[str, Any] | None = None) -> str:
@@ -67,7 +57,7 @@ def format_failure(row: Mapping[str, Any], evidence: Mapping[str, Any] | None = 
 def _expected(row: Mapping[str, Any], known: catalogue.Row | None) -> str | None:
     """The documented answer; None for a cross-cutting row, whose `when` is the requirement."""
     if known is not None:
-        return answer_text(known.id) if known.status is not None else None
+        return catalogue.answer_text(known.id) if known.status is not None else None
     if row.get("status") is None:
         return None
     code = row.get("code")
@@ -96,12 +86,6 @@ def _received(evidence: Mapping[str, Any]) -> str | None:
 def format_finding(finding: Finding) -> str:
     """A finding as `format_failure` lays it out (pytest's failure message)."""
     return format_failure({"id": finding.row}, evidence_record(finding))
-
-
-def failing(findings: list[Finding]) -> list[Finding]:
-    """The findings that fail a test: fails of MUST rows, and errors of the suite."""
-    # A SHOULD row never fails a test: its failure is a warning in the report.
-    return [f for f in findings if f.verdict in BAD and catalogue.row(f.row).level != "SHOULD"]
 
 
 def failure_text(findings: list[Finding]) -> str | None:

@@ -7,10 +7,11 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from face_conformance.cases.outcomes import Verdict
 from face_conformance.reporting.common import as_text, counts, needs_attention, row_level, run_line, target_items
 
 FILENAME = "summary.md"
-_MARKERS = {"conformant": "[PASS]", "non-conformant": "[FAIL]", "inconclusive": "[INCONCLUSIVE]"}
+_MARKERS = {Verdict.CONFORMANT: "[PASS]", Verdict.NON_CONFORMANT: "[FAIL]", Verdict.INCONCLUSIVE: "[INCONCLUSIVE]"}
 
 
 def render_markdown(result: Mapping[str, Any]) -> str:

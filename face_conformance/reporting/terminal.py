@@ -10,7 +10,7 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
-from face_conformance.cases.outcomes import BAD, UNTESTED, Outcome
+from face_conformance.cases.outcomes import BAD, UNTESTED, Outcome, Verdict
 from face_conformance.evidence.record import RunResult
 from face_conformance.reporting.failures import format_failure
 
@@ -24,7 +24,8 @@ STYLE: dict[Outcome, str] = {
     Outcome.NOT_APPLICABLE: "dim",
     Outcome.ERROR: "bold red",
 }
-VERDICT_STYLE = {"conformant": "bold green", "non-conformant": "bold red", "inconclusive": "bold yellow"}
+VERDICT_STYLE = {Verdict.CONFORMANT: "bold green", Verdict.NON_CONFORMANT: "bold red",
+                 Verdict.INCONCLUSIVE: "bold yellow"}
 
 
 def print_summary(result: RunResult, report_dir: Path, console: Console | None = None) -> None:
@@ -43,7 +44,7 @@ def print_summary(result: RunResult, report_dir: Path, console: Console | None =
         table.add_row(row["id"], row["level"], f"[{STYLE.get(outcome, '')}]{outcome}[/]", str(row.get("requests", 0)),
                       escape(row["summary"]))
     tested = any(r["outcome"] not in UNTESTED for r in result["rows"])
-    if tested or result["verdict"] != "inconclusive":
+    if tested or result["verdict"] != Verdict.INCONCLUSIVE:
         console.print(table)
     for row in result["rows"]:
         if row["outcome"] in BAD:

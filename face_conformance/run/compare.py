@@ -2,8 +2,9 @@
 
 A recording is re-judged offline. A service (live or the embedded reference) facing a recording
 is sent that recording's steps, its own provisioned resources standing in for the recorded IDs;
-two services: A runs the suite (seeded), then B is sent A's steps. Each side is set up, paced,
-budgeted and torn down as `run` would do it; `diff` holds the line-up and the classes.
+two services: A runs the suite (seeded, through `suite_run` as `run` does), then B is sent A's
+steps. Each side is set up, paced, budgeted and torn down as `run` would do it, with one `Settings`
+of its own; `diff` holds the line-up and the classes.
 """
 
 from __future__ import annotations
@@ -11,22 +12,24 @@ from __future__ import annotations
 import contextlib
 import io
 import time
-from collections.abc import Collection
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from face_conformance import __version__
-from face_conformance.cases.outcomes import Outcome
+from face_conformance.cases.outcomes import DIFF_CLASSES, EXIT, DiffClass, DiffVerdict, Outcome, Verdict
 from face_conformance.cases.probes import Probe
 from face_conformance.config.settings import ConfigError, Settings, build_settings
 from face_conformance.evidence.har import HAR_FILE, Recorded, read_har
 from face_conformance.evidence.record import RunResult
+from face_conformance.evidence.run_record import RunRecord
 from face_conformance.live.target import make_target
 from face_conformance.run import diff
 from face_conformance.run.replay import perform, rejudge
 from face_conformance.run.run_result import build_result, now_iso
 from face_conformance.run.runner import Runner
+from face_conformance.run.suite_run import run_suite
 
 
 @dataclass(frozen=True)
@@ -51,10 +54,10 @@ class SideSpec:
 
 @dataclass
 class Side:
-    """One side, judged: its runner (findings, recording), which source step each step became, its result."""
+    """One side, judged: what it sent and recorded, which source step each step became, its result."""
 
     spec: SideSpec
-    runner: Runner
+    run: RunRecord
     performed: dict[int, int]
     result: RunResult
     label: str = ""
@@ -99,13 +102,13 @@ def service_settings(spec: SideSpec, options: Options, profile: str) -> Settings
 def driven_side(spec: SideSpec, source: Side, steps: list[dict[str, Any]], options: Options) -> Side:
     """A service sent the source's steps, in order, each probe readdressed to its own resources."""
     started = time.monotonic()
-    settings = service_settings(spec, options, source.runner.settings.profile)
+    settings = service_settings(spec, options, source.result["target"]["profile"])
     run = Runner(settings, make_target(settings))
     ids: dict[str, str] = {}
 
     def before(index: int) -> None:
-        if not ids and run.world is not None and source.runner.world is not None:
-            ids.update(diff.id_map(source.runner.world, run.world))
+        if not ids and run.world is not None and source.run.world is not None:
+            ids.update(diff.id_map(source.run.world, run.world))
 
     def move(probe: Probe) -> Probe:
         return diff.moved(probe, ids)
@@ -113,38 +116,39 @@ def driven_side(spec: SideSpec, source: Side, steps: list[dict[str, Any]], optio
     try:
         performed = perform(run, steps, before=before, move=move, budget=True)
     finally:
-        run.target.close()
-    result = build_result(settings, run, started=now_iso(), duration_s=time.monotonic() - started)
-    return Side(spec, run, performed, result)
+        run.close()
+    record = run.run_record()
+    result = build_result(settings, record, run.ledger, started=now_iso(), duration_s=time.monotonic() - started)
+    return Side(spec, record, performed, result)
 
 
-def suite_recording(spec: SideSpec, options: Options) -> Path:
-    """Run the suite on a service (seeded, quietly) and return its recording."""
-    from face_conformance.cli import main
+def suite_recording(spec: SideSpec, options: Options, *, plugins: Iterable[object] = ()) -> Path:
+    """Run the suite on a service (seeded, quietly) and return its recording.
 
+    The side's settings are built once, as a driven side's are (its own endpoint and key, no
+    environment fallback), with its reports in a folder of their own; `plugins` go to pytest
+    (the CLI's progress bar).
+    """
     where = options.report_dir / f"side-{spec.name.lower()}"
-    argv = ["run", "--report-dir", str(where), "--seed", str(options.seed)]
-    argv += ["--endpoint", spec.endpoint, "--key", spec.key or ""] if spec.endpoint else []
-    argv += ["--variant", spec.variant] if spec.variant else []
-    face = ((("--face-url", options.face_url), ("--face-image", options.face_image)) if spec.endpoint else ())
-    for flag, value in (("--max-rps", options.max_rps), ("--budget", options.budget),
-                        ("--timeout", options.timeout), *face):
-        argv += [flag, value] if value else []
-    argv += ["--allow-insecure"] if options.allow_insecure else []
+    settings = replace(service_settings(spec, options, "full"), report_dir=where)
     with contextlib.redirect_stdout(io.StringIO()):
-        code = main(argv)
-    if code == 2 or not (where / HAR_FILE).is_file():
-        raise ConfigError(f"side {spec.name} ({spec.label}): the suite's run left no recording (exit {code})")
+        run = run_suite(settings, plugins=plugins)
+    if run.result is None or not (where / HAR_FILE).is_file():
+        raise ConfigError(f"side {spec.name} ({spec.label}): the suite's run left no recording "
+                          f"(pytest exit {run.pytest_code})")
     if read_har(where / HAR_FILE).log["_conformance"].get("interrupted"):
         raise KeyboardInterrupt("the suite's run of side A was interrupted")
     return where / HAR_FILE
 
 
-def compare(a: SideSpec, b: SideSpec, options: Options) -> dict[str, Any]:
-    """Both sides judged and lined up: the diff record (`diff.json`)."""
+def compare(a: SideSpec, b: SideSpec, options: Options, *, plugins: Iterable[object] = ()) -> dict[str, Any]:
+    """Both sides judged and lined up: the diff record (`diff.json`).
+
+    `plugins` go to pytest when side A runs the suite first (two sides that both answer).
+    """
     labels = (a.label, b.label)
     if a.recording is None and b.recording is None:
-        a = replace(a, recording=suite_recording(a, options), endpoint=None, key=None)
+        a = replace(a, recording=suite_recording(a, options, plugins=plugins), endpoint=None, key=None)
         labels = (f"{labels[0]} (run through the suite first)", labels[1])
     unlike: set[int] = set()
     if a.recording is not None:
@@ -172,26 +176,27 @@ def unlike_steps(a: list[dict[str, Any]], b: list[dict[str, Any]]) -> set[int]:
 
 def record(a: Side, b: Side, steps: list[dict[str, Any]], unlike: Collection[int] = ()) -> dict[str, Any]:
     """The diff record of two judged sides (`unlike`: steps two recordings did not take alike)."""
-    probes = diff.line_up(steps, a.runner, a.performed, b.runner, b.performed)
+    probes = diff.line_up(steps, a.run, a.performed, b.run, b.performed)
     for probe in probes:
         if probe["step"] in unlike:
-            probe["class"], probe["why"] = diff.ONE_SIDE, "the two recordings sent different steps here"
+            probe["class"], probe["why"] = DiffClass.ONE_SIDE, "the two recordings sent different steps here"
     outcomes_b = {row["id"]: row["outcome"] for row in b.result["rows"]}
     rows = [{"id": row["id"], "level": row["level"], "a": row["outcome"], "b": outcomes_b.get(row["id"]),
              "class": diff.classify_row(row["outcome"], outcomes_b.get(row["id"], Outcome.NOT_OBSERVED))}
             for row in a.result["rows"]]
-    counts = {kind: sum(p["class"] == kind for p in probes) for kind in diff.CLASSES}
-    regressions = [r["id"] for r in rows if r["class"] == diff.REGRESSION]
-    regressions += [f"step {p['step']} ({p['label']})" for p in probes if p["class"] == diff.REGRESSION]
-    inconclusive = [s.spec.name for s in (a, b) if s.result["verdict"] == "inconclusive"]
-    verdict = "regression" if regressions else ("inconclusive" if inconclusive else "no regression")
+    counts = {kind: sum(p["class"] == kind for p in probes) for kind in DIFF_CLASSES}
+    regressions = [r["id"] for r in rows if r["class"] == DiffClass.REGRESSION]
+    regressions += [f"step {p['step']} ({p['label']})" for p in probes if p["class"] == DiffClass.REGRESSION]
+    inconclusive = [s.spec.name for s in (a, b) if s.result["verdict"] == Verdict.INCONCLUSIVE]
+    verdict = (DiffVerdict.REGRESSION if regressions
+               else DiffVerdict.INCONCLUSIVE if inconclusive else DiffVerdict.NO_REGRESSION)
     reason = (f"B regresses on {', '.join(regressions[:10])}" if regressions else
               f"side {' and '.join(inconclusive)} could not reach a verdict" if inconclusive else
-              f"no regression; {counts[diff.DIVERGENCE]} divergence(s) where the page leaves room")
+              f"no regression; {counts[DiffClass.DIVERGENCE]} divergence(s) where the page leaves room")
     return {
         "suite": {"name": "face-conformance", "version": __version__},
         "a": _side_record(a), "b": _side_record(b),
-        "verdict": verdict, "verdict_reason": reason, "exit_code": diff.EXIT[verdict],
+        "verdict": verdict, "verdict_reason": reason, "exit_code": int(EXIT[verdict]),
         "counts": counts, "rows": rows, "probes": probes,
     }
 

@@ -17,17 +17,13 @@ from functools import cache
 from typing import Any
 
 from face_conformance.cases import catalogue
-from face_conformance.cases.outcomes import BAD, Outcome
+from face_conformance.cases.outcomes import BAD, DiffClass, Outcome
 from face_conformance.cases.probes import Probe
 from face_conformance.cases.world import World
 from face_conformance.evidence.exchange import Exchange
 from face_conformance.evidence.recording import Entry
-from face_conformance.run.runner import Runner
+from face_conformance.evidence.run_record import RunRecord
 
-REGRESSION, IMPROVEMENT, DIVERGENCE, SAME, ONE_SIDE = "regression", "improvement", "divergence", "same", "one-side"
-#: The classes, in the order a reader wants them (a report lists divergences first, as the issue asks).
-CLASSES = (DIVERGENCE, REGRESSION, IMPROVEMENT, ONE_SIDE, SAME)
-EXIT = {"no regression": 0, "regression": 1, "inconclusive": 3}
 #: Steps that send probes of their own (the others only read back, set up or tear down).
 PROBE_CALLS = ("run", "recover_after", "concurrent_writes", "training")
 #: Rows a server shows only when it chooses to (429), or that a run sees only if it is in time (training).
@@ -120,54 +116,46 @@ def classify(a: Answer, b: Answer, *, answers: bool = True) -> tuple[str, str]:
     a_bad = {r for r, v in a.judged.items() if v in BAD and r not in only_one}
     b_bad = {r for r, v in b.judged.items() if v in BAD and r not in only_one}
     if b_bad - a_bad:
-        return REGRESSION, f"B breaks {', '.join(sorted(b_bad - a_bad))}, which A holds"
+        return DiffClass.REGRESSION, f"B breaks {', '.join(sorted(b_bad - a_bad))}, which A holds"
     if a_bad - b_bad:
-        return IMPROVEMENT, f"A breaks {', '.join(sorted(a_bad - b_bad))}, which B holds"
+        return DiffClass.IMPROVEMENT, f"A breaks {', '.join(sorted(a_bad - b_bad))}, which B holds"
     differs = b.differs_from(a) if answers else []
     if differs:
-        return DIVERGENCE, "both conform; they answer differently: " + "; ".join(differs)
+        return DiffClass.DIVERGENCE, "both conform; they answer differently: " + "; ".join(differs)
     if only_one:
-        return ONE_SIDE, f"seen on one side only: {', '.join(only_one)}"
-    return SAME, "the same answer on both sides"
+        return DiffClass.ONE_SIDE, f"seen on one side only: {', '.join(only_one)}"
+    return DiffClass.SAME, "the same answer on both sides"
 
 
 def classify_row(a: str, b: str) -> str:
     """The class of a row from its two outcomes."""
     if a == b:
-        return SAME
+        return DiffClass.SAME
     if {a, b} & {Outcome.NOT_OBSERVED, Outcome.NOT_APPLICABLE}:
-        return ONE_SIDE  # a 429 or training one side showed, or a side that stopped early
+        return DiffClass.ONE_SIDE  # a 429 or training one side showed, or a side that stopped early
     if b in BAD and a not in BAD:
-        return REGRESSION
+        return DiffClass.REGRESSION
     if a in BAD and b not in BAD:
-        return IMPROVEMENT
-    return SAME
+        return DiffClass.IMPROVEMENT
+    return DiffClass.SAME
 
 
 # -- lining the two sides up ---------------------------------------------------------------------
 
-def entries_by_step(run: Runner, performed: Mapping[int, int]) -> dict[int, list[Entry]]:
-    """Each performed source step's entries in the performer's own recording, in the order sent."""
-    own_to_source = {own: source for source, own in performed.items()}
-    out: dict[int, list[Entry]] = {}
-    for entry in run.client.recording.in_order():
-        source = own_to_source.get(entry.step)
-        if source is not None:
-            out.setdefault(source, []).append(entry)
-    return out
-
-
-def line_up(steps: list[dict[str, Any]], a: Runner, a_steps: Mapping[int, int], b: Runner,
+def line_up(steps: list[dict[str, Any]], a: RunRecord, a_steps: Mapping[int, int], b: RunRecord,
             b_steps: Mapping[int, int]) -> list[dict[str, Any]]:
-    """Every probe step on both sides, with each side's answer and the class of their difference."""
-    a_entries, b_entries = entries_by_step(a, a_steps), entries_by_step(b, b_steps)
-    a_judged, b_judged = a.ledger.judged(), b.ledger.judged()
+    """Every probe step on both sides, with each side's answer and the class of their difference.
+
+    `a_steps` and `b_steps` say which step of each side's own recording each source step became.
+    """
+    a_entries, b_entries = a.entries_by_step(a_steps), b.entries_by_step(b_steps)
+    a_judged, b_judged = a.judged, b.judged
     out = []
     for index, step in enumerate(steps):
         if step.get("call") not in PROBE_CALLS:
             continue
         if index not in a_steps or index not in b_steps:
-            out.append(_probe_record(index, step, None, None, ONE_SIDE, "performed on one side only"))
+            out.append(_probe_record(index, step, None, None, DiffClass.ONE_SIDE, "performed on one side only"))
             continue
         answer_a = answer_of(a_entries.get(index, []), a_judged)
         answer_b = answer_of(b_entries.get(index, []), b_judged)

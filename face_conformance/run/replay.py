@@ -22,13 +22,17 @@ from typing import Any
 
 import httpx
 
-from face_conformance.cases.probes import Probe, probe_from_record
-from face_conformance.config.settings import PROFILES, Settings
-from face_conformance.evidence.har import RECORDED_SETTINGS, HarError, Recorded, RecordedExchange, read_har
+from face_conformance.cases.catalogue import PROFILES
+from face_conformance.cases.probes import Probe
+from face_conformance.config.settings import RECORDED_SETTINGS, Settings
+from face_conformance.evidence.har import HarError, Recorded, RecordedExchange, read_har
 from face_conformance.evidence.record import RunResult
+from face_conformance.evidence.recording import probe_from_record
+from face_conformance.evidence.run_record import RunRecord
 from face_conformance.live.client import RECORDED_ENTRY, Inconclusive, NotRecorded
 from face_conformance.live.provisioning import SetupError
 from face_conformance.live.target import Target
+from face_conformance.run import scenarios
 from face_conformance.run.runner import Runner
 
 #: What a replay's client sends as its key: a replay holds no key and needs none.
@@ -180,18 +184,18 @@ def perform(run: Runner, steps: list[dict[str, Any]], *, before: Callable[[int],
             call = step["call"]
             if call != "teardown" and (stopped or (budget and not run.budget_left(reserve=False))):
                 continue
-            if _forced(step) and run.target.forcer is None:
+            if _forced(step) and not run.can_force:
                 continue  # a state only the embedded reference can be put in (as the suite skips it live)
             before(index)
-            performed[index] = len(run.client.recording.steps)
+            performed[index] = run.steps_recorded
             torn_down = torn_down or call == "teardown"
             try:
                 stopped = _perform(run, step, move) or stopped
             except Exception as exc:  # noqa: BLE001 - as a suite test's error would, it ends only this step
-                run.ledger.observe(f"info.step-{index}-raised", None,
-                                   f"step {index} ({call}) could not be performed: {type(exc).__name__}: {exc}")
+                run.note(f"info.step-{index}-raised", None,
+                         f"step {index} ({call}) could not be performed: {type(exc).__name__}: {exc}")
     finally:
-        if not torn_down and (run.provisioner.attempted_groups or run.provisioner.original is not None):
+        if not torn_down and run.holds_resources:
             run.teardown()
     return performed
 
@@ -202,45 +206,46 @@ def _forced(step: dict[str, Any]) -> bool:
 
 
 def _perform(run: Runner, step: dict[str, Any], move: Callable[[Probe], Probe]) -> bool:
-    """One recorded step; True when it ended the run (as the original's stop did)."""
+    """One recorded step, by its name (`har.STEP_CALLS`); True when it ended the run (as the original's stop did).
+
+    The names and arguments are a file format: each name performs what it always has, whichever
+    module holds it now (`recover_after`, `concurrent_writes` and `training` are in `scenarios`).
+    """
     call = step["call"]
     try:
         if call == "setup":
             run.setup()
         elif call == "teardown":
-            for problem in run.teardown():
-                run.ledger.observe(f"info.teardown-{len(run.ledger.observations)}", None, problem)
+            run.note_problems(run.teardown())
         elif call in ("run", "recover_after"):
             probe = move(probe_from_record(step.get("probe")))
             if call == "run":
                 run.run(probe, training=bool(step.get("training", False)))
             else:
-                run.recover_after(probe)
+                scenarios.recover_after(run, probe)
         elif call == "concurrent_writes":
-            run.concurrent_writes(int(step.get("n", 4)))
+            scenarios.concurrent_writes(run, int(step.get("n", 4)))
         elif call == "training":
-            run.training()
+            scenarios.training(run)
         elif call == "flush":
             run.flush()
     except SetupError as exc:
         if call != "setup":
             raise
-        run.ledger.stop("inconclusive", f"set-up failed before any row could be tested: {exc}")
+        run.stop("inconclusive", f"set-up failed before any row could be tested: {exc}")
         return True
     except Inconclusive as exc:
-        run.ledger.stop(exc.kind, str(exc))
-        if exc.exchange is not None:
-            run.ledger.observe("info.stop", None, str(exc), exc.exchange.to_dict("error", str(exc)))
+        run.stop(exc.kind, str(exc), exc.exchange)
         return True
     return False
 
 
 @dataclass(frozen=True)
 class Rejudged:
-    """A recording re-judged: the file read, the replay's runner, its steps, and the result record."""
+    """A recording re-judged: the file read, what the replay sent and recorded, its steps, and the result record."""
 
     recorded: Recorded
-    run: Runner
+    run: RunRecord
     performed: dict[int, int]
     result: RunResult
 
@@ -259,13 +264,15 @@ def rejudge(path: Path, *, report_dir: Path, strict: bool | None = None, strict_
     ours = recorded.log["_conformance"]
     original = ours.get("target") if isinstance(ours.get("target"), dict) else {}
     if ours.get("interrupted") is True:
-        run.ledger.stop("inconclusive", "the recorded run was interrupted")
-    result = build_result(settings, run, started=started_iso, duration_s=time.monotonic() - started, mode="replay",
+        run.stop("inconclusive", "the recorded run was interrupted")
+    record = run.run_record()
+    result = build_result(settings, record, run.ledger, started=started_iso, duration_s=time.monotonic() - started,
+                          mode="replay",
                           recorded={"file": Path(path).name, "link": _link(Path(path), report_dir),
                                     "suite_version": recorded.version,
                                     "mode": original.get("mode"), "started": original.get("started"),
                                     "verdict": ours.get("verdict"), "entries": len(recorded.exchanges)})
-    return Rejudged(recorded, run, performed, result)
+    return Rejudged(recorded, record, performed, result)
 
 
 def judge(path: Path, *, report_dir: Path, strict: bool | None = None, strict_messages: bool | None = None,
@@ -286,11 +293,11 @@ def _link(path: Path, report_dir: Path) -> str:
 def _note_mismatches(run: Runner, cassette: Cassette) -> None:
     """Say where today's suite and the recording parted (an older suite version, or an edited file)."""
     if cassette.unmatched:
-        run.ledger.observe("info.replay-unanswered", None,
-                           f"{len(cassette.unmatched)} request(s) of today's suite have no recorded answer "
-                           f"(judged as unanswered): {'; '.join(cassette.unmatched[:5])}")
+        run.note("info.replay-unanswered", None,
+                 f"{len(cassette.unmatched)} request(s) of today's suite have no recorded answer "
+                 f"(judged as unanswered): {'; '.join(cassette.unmatched[:5])}")
     unused = cassette.unused()
     if unused:
-        run.ledger.observe("info.replay-unused", None,
-                           f"{len(unused)} recorded exchange(s) were not asked for by today's suite: entries "
-                           + ", ".join(str(e.index) for e in unused[:20]))
+        run.note("info.replay-unused", None,
+                 f"{len(unused)} recorded exchange(s) were not asked for by today's suite: entries "
+                 + ", ".join(str(e.index) for e in unused[:20]))

@@ -4,6 +4,8 @@ One Runner per run, shared by every test through a session fixture. Tests descri
 send; the runner does the sending, the reading back and the bookkeeping. It judges nothing
 itself: every verdict comes from `oracle` (the PATCH answer) or `checks` (side effects and the
 403, 409 and 429 answers met on the way), pure functions of what was sent and what came back.
+The scenarios that need more than one probe (parallel writes, training, the normal update after
+a state) are in `scenarios`; what a finished run leaves for its readers is `run_record()`.
 """
 
 from __future__ import annotations
@@ -14,54 +16,65 @@ import itertools
 import random
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from typing import Any, TypeVar
 
 from face_conformance.cases import catalogue
-from face_conformance.cases.probes import Probe, encode_arg, on_face, user_data_body
+from face_conformance.cases.probes import Probe, on_face
 from face_conformance.cases.world import FaceRef, World
 from face_conformance.config.settings import Settings
 from face_conformance.evidence.exchange import Exchange
+from face_conformance.evidence.recording import encode_arg
+from face_conformance.evidence.run_record import RunRecord
 from face_conformance.judging import checks, oracle, schema_checks
 from face_conformance.judging.checks import Pending
+from face_conformance.judging.findings import Finding
 from face_conformance.judging.ledger import Ledger
-from face_conformance.judging.oracle import Expectation, Finding
-from face_conformance.live.client import FaceClient, Inconclusive, ends_the_run
+from face_conformance.judging.oracle import Expectation
+from face_conformance.live.client import FaceClient, ends_the_run
 from face_conformance.live.pacing import make_pacer
 from face_conformance.live.provisioning import Provisioner, SetupError, Supporting
 from face_conformance.live.target import Target
 
 CONFLICT_RETRIES = 2
-TRAINING_WAIT_S = 120.0
-#: A normal update after a transient state is tried this often (with a growing pause) before the
-#: face counts as stuck in that state.
-RECOVERY_TRIES = 3
-RECOVERY_PAUSE_S = 0.5
 #: Requests of a --budget kept for the live-only rows (parallel writes, training, the updates after).
 LIVE_ROWS_RESERVE = 20
 F = TypeVar("F", bound=Callable[..., Any])
 
 
 @dataclass(frozen=True)
+class Note:
+    """An INFO observation: open or undocumented behaviour a probe showed (never failed)."""
+
+    id: str
+    row: str | None
+    summary: str
+    evidence: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True)
 class Seen:
-    """What one probe showed: its own (last) PATCH exchange, and every finding it led to."""
+    """What one probe showed: its own (last) PATCH exchange, every finding it led to, and its INFO notes."""
 
     exchange: Exchange
     findings: list[Finding]
+    notes: list[Note] = field(default_factory=list)
 
 
 def recorded_step(call: str) -> Callable[[F], F]:
-    """Decorate a Runner method: each call the suite makes of it is a step of the recording."""
+    """Decorate a Runner method, or a function whose first argument is the Runner: each call the
+    suite makes of it is a step of the recording, named `call`, with the arguments it was given."""
     def decorate(method: F) -> F:
         signature = inspect.signature(method)
 
         @functools.wraps(method)
-        def wrapper(self: Any, *args: Any, **kwargs: Any) -> Any:
-            bound = signature.bind(self, *args, **kwargs)
+        def wrapper(runner: Any, *args: Any, **kwargs: Any) -> Any:
+            bound = signature.bind(runner, *args, **kwargs)
             recorded = {name: encode_arg(value) for name, value in list(bound.arguments.items())[1:]}
-            with self.client.recording.step(call, recorded):
-                return method(self, *args, **kwargs)
+            with runner.recording_step(call, recorded):
+                return method(runner, *args, **kwargs)
 
         return wrapper  # type: ignore[return-value]
     return decorate
@@ -112,7 +125,7 @@ class Runner:
 
     def setup(self) -> World:
         """Provision (or adopt) the world; a SetupError or Inconclusive propagates to the caller."""
-        with self.client.recording.step("setup", {}) as step:
+        with self.recording_step("setup", {}) as step:
             try:
                 self.world = self.provisioner.setup()
             finally:
@@ -133,10 +146,72 @@ class Runner:
         problems += self.provisioner.teardown()
         self.ledger.extend(self.met_on_the_way())  # a 403 that ended the run, 429s of the teardown
         if self.calls.retries:
-            self.ledger.observe("info.supporting-call-retries", None,
-                                f"{len(self.calls.retries)} supporting call(s) retried after a connection fault: "
-                                + "; ".join(self.calls.retries[:5]))
+            self.note("info.supporting-call-retries", None,
+                      f"{len(self.calls.retries)} supporting call(s) retried after a connection fault: "
+                      + "; ".join(self.calls.retries[:5]))
         return problems
+
+    def close(self) -> None:
+        """Close the connection to the target (after the teardown)."""
+        self.target.close()
+
+    # -- what the run keeps --------------------------------------------------------------------
+
+    @contextmanager
+    def recording_step(self, call: str, args: dict[str, Any]) -> Iterator[dict[str, Any] | None]:
+        """A step of the recording for a call the suite made (calls made inside it stay in it)."""
+        with self.client.recording.step(call, args) as step:
+            yield step
+
+    def keep(self, findings: list[Finding], notes: list[Note] | tuple[Note, ...] = ()) -> None:
+        """Record findings and INFO notes in the run's ledger."""
+        self.ledger.extend(findings)
+        for note in notes:
+            self.note(note.id, note.row, note.summary, note.evidence)
+
+    def note(self, obs_id: str, row: str | None, summary: str, evidence: dict[str, Any] | None = None) -> None:
+        """Record an INFO observation (the first sighting of an ID is kept)."""
+        self.ledger.observe(obs_id, row, summary, evidence)
+
+    def note_problems(self, problems: list[str]) -> None:
+        """Report problems of the teardown as INFO observations, one each."""
+        for problem in problems:
+            self.note(f"info.teardown-{len(self.ledger.observations)}", None, problem)
+
+    def stop(self, kind: str, reason: str, exchange: Exchange | None = None) -> None:
+        """End the run early, and say why (with the exchange that showed it, when there is one)."""
+        self.ledger.stop(kind, reason)
+        if exchange is not None:
+            self.note("info.stop", None, reason, exchange.to_dict("error", reason))
+
+    @property
+    def sent(self) -> int:
+        """Requests sent so far."""
+        return self.client.sent
+
+    @property
+    def steps_recorded(self) -> int:
+        """Steps in the run's recording so far."""
+        return len(self.client.recording.steps)
+
+    @property
+    def holds_resources(self) -> bool:
+        """True when set-up created (or adopted) something the teardown must delete or restore."""
+        return bool(self.provisioner.attempted_groups) or self.provisioner.original is not None
+
+    def run_record(self) -> RunRecord:
+        """What the run sent and recorded, and what each request was judged on (for reports and replays)."""
+        recording = self.client.recording
+        return RunRecord(
+            target=self.target.label,
+            steps=tuple(dict(step) for step in recording.steps),
+            entries=tuple(recording.in_order()),
+            judged=dict(self.ledger.judged()),
+            requests=self.client.sent,
+            requests_by_purpose=dict(sorted(self.client.sent_by_tag.items())),
+            restored=self.provisioner.restored,
+            world=self.world,
+        )
 
     # -- budget --------------------------------------------------------------------------------
 
@@ -176,9 +251,24 @@ class Runner:
     # -- probes --------------------------------------------------------------------------------
 
     @property
+    def profile(self) -> str:
+        """The run's profile: smoke or full."""
+        return self.settings.profile
+
+    @property
     def smoke(self) -> bool:
         """The smoke profile: no normal update after each error row or after the parallel writes."""
         return self.settings.profile == "smoke"
+
+    @property
+    def can_force(self) -> bool:
+        """True when the target can be put in a state at will (the embedded reference, a replay)."""
+        return self.target.forcer is not None
+
+    def force(self, kind: str, count: int = 1) -> None:
+        """Put the target in a state, where it can be (a live endpoint cannot)."""
+        if self.target.forcer:
+            self.target.forcer(kind, count)
 
     def probe_on_face(self, label: str, **kw: object) -> Probe:
         """A probe on the face under test (the world must be set up)."""
@@ -188,14 +278,15 @@ class Runner:
     @recorded_step("run")
     def run(self, probe: Probe, *, training: bool = False) -> list[Finding]:
         """Send one PATCH probe and record and return everything it showed (see `observe`)."""
-        findings = self.observe(probe, training=training).findings
-        self.ledger.extend(findings)
-        return findings
+        seen = self.observe(probe, training=training)
+        self.keep(seen.findings, seen.notes)
+        return seen.findings
 
     def observe(self, probe: Probe, *, training: bool = False) -> Seen:
         """Send one PATCH probe; the findings on its answer, its side effects and the answers met on the way.
 
-        Nothing is recorded: the caller decides (`run` records). The read-back of an error answer
+        Nothing is recorded, INFO notes included (they come back in `Seen.notes`): the caller
+        decides (`run` records). The read-back of an error answer
         waits for the next flush, which comes before the next write that should succeed (and in
         x.no-change-on-error's own test): one Get Face for a run of error answers, and each probe
         writes a distinct marker, so a changed face still names the request that changed it.
@@ -209,57 +300,21 @@ class Runner:
         findings += conflicts + oracle.judge(exchange, expectation, strict_messages=self.settings.strict_messages)
         if probe.generated:
             findings += schema_checks.findings(exchange)
+        notes: list[Note] = []
         reading = oracle.user_data_reading(expectation, exchange)
         if reading is not None:
-            self.ledger.observe(f"info.userdata-reading-{reading[0]}", oracle.TOO_LONG, reading[1],
-                                exchange.to_dict("info", "an answer between the two readings of 1KB"))
-        findings += self._side_effects(probe, expectation, exchange)
-        return Seen(exchange, findings + self.met_on_the_way())
-
-    # -- state after state -----------------------------------------------------------------------
-
-    @recorded_step("recover_after")
-    def recover_after(self, probe: Probe) -> list[Finding]:
-        """After an error answer on the face under test, a normal update must get 200 again (full profile)."""
-        assert self.world is not None
-        expectation = oracle.expect(probe, self.world)
-        row = catalogue.row(expectation.primary)
-        if self.smoke or not expectation.face_id or row.status is None or row.status < 400:
-            return []
-        if row.id in self.recovered:
-            return []  # once per row: the first error answer of each row is followed by a normal update
-        self.recovered.add(row.id)
-        return self.recover(row.id, f"the {row.id} answer")
-
-    def recover(self, state_row: str, after: str) -> list[Finding]:
-        """A normal update after a transient state: 200 and stored, or the state's row fails (stuck)."""
-        probe = self.probe_on_face(f"a normal update after {after}", rows=(oracle.OK,),
-                                   body=user_data_body(self.marker()))
-        earlier: list[Finding] = []
-        for attempt in range(RECOVERY_TRIES):
-            seen = self.observe(probe)
-            findings, exchange = seen.findings, seen.exchange
-            stuck = checks.stuck(state_row, exchange)
-            if not stuck or attempt == RECOVERY_TRIES - 1:
-                break
-            # A state may take a moment to clear after it is over (a lock released late): not stuck
-            # yet, so that answer is no failure of 200.ok; what else it showed (its envelope, the
-            # read-backs, the 429s met) stands.
-            earlier += [f for f in findings if f.row != oracle.OK]
-            self.sleep(RECOVERY_PAUSE_S * (attempt + 1))
-        findings = earlier + findings
-        if stuck:
-            findings.append(checks.stuck_finding(state_row, after, exchange, RECOVERY_TRIES))
-        self.ledger.extend(findings)
-        return findings
+            notes.append(Note(f"info.userdata-reading-{reading[0]}", oracle.TOO_LONG, reading[1],
+                              exchange.to_dict("info", "an answer between the two readings of 1KB")))
+        effects, effect_notes = self._side_effects(probe, expectation, exchange)
+        return Seen(exchange, findings + effects + self.met_on_the_way(), notes + effect_notes)
 
     def send(self, probe: Probe, *, tag: str) -> tuple[Exchange, list[Finding]]:
         """Send a probe, repeating it (briefly) after a 409 conflict, which is transient.
 
         Returns the last exchange and the findings on the conflicts met before it.
         """
-        if probe.force and self.target.forcer:
-            self.target.forcer(probe.force)
+        if probe.force:
+            self.force(probe.force)
         met: list[Finding] = []
         for attempt in range(CONFLICT_RETRIES + 1):
             exchange = self.client.send("PATCH", probe.path, headers=probe.headers, body=probe.body,
@@ -270,39 +325,56 @@ class Runner:
             self.sleep(0.2 * (attempt + 1))
         return exchange, met
 
+    def send_once(self, probe: Probe, *, tag: str) -> Exchange:
+        """Send a probe once, as it is (one of several sent in parallel): no retry, nothing judged.
+
+        Thread-safe; once the client has halted, it raises Inconclusive (see `raise_if_halted`).
+        """
+        return self.client.send("PATCH", probe.path, headers=probe.headers, body=probe.body, key=probe.key,
+                                tag=tag)
+
+    def raise_if_halted(self) -> None:
+        """Raise the Inconclusive that halted the client (a quota, an unresponsive server), if one did."""
+        if self.client.halted is not None:
+            raise self.client.halted
+
     # -- side effects ----------------------------------------------------------------------------
 
-    def _side_effects(self, probe: Probe, expectation: Expectation, exchange: Exchange) -> list[Finding]:
+    def _side_effects(self, probe: Probe, expectation: Expectation, exchange: Exchange
+                      ) -> tuple[list[Finding], list[Note]]:
         assert self.world is not None
         face = self.world.face_named(expectation.face_id) if expectation.face_id else None
         if face is None:
-            return []
+            return [], []
         if exchange.status is None:
             # No answer: the update may or may not have landed. The next read-back takes its value
             # as allowed, so that it is not blamed on an error answer.
             with self._lock:
                 self.pending.append(Pending(face, exchange, expectation.user_data, may_write=True))
-            return []
+            return [], []
         if 200 <= exchange.status < 300:  # a 204 (say) may have written too: read it back all the same
             return self._read_after_write(face, expectation, exchange)
         if 400 <= exchange.status < 500 and exchange.status != 429:
             with self._lock:
                 self.pending.append(Pending(face, exchange, expectation.user_data, probe=probe))
-        return []
+        return [], []
 
-    def _read_after_write(self, face: FaceRef, expectation: Expectation, exchange: Exchange) -> list[Finding]:
+    def _read_after_write(self, face: FaceRef, expectation: Expectation, exchange: Exchange
+                          ) -> tuple[list[Finding], list[Note]]:
+        """The read-back after a 2xx: its findings, and what a non-string update stored (an INFO note)."""
         try:
             stored, got = self.calls.get_face(face)
         except SetupError as exc:
-            return [checks.read_back_failed(checks.READ_AFTER_WRITE, exc, exc.exchange)]
+            return [checks.read_back_failed(checks.READ_AFTER_WRITE, exc, exc.exchange)], []
         self.world.remember(face, stored)  # type: ignore[union-attr]
         sent = expectation.user_data
+        notes = []
         if not isinstance(sent, str):
             what = "no userData" if not expectation.has_user_data else f"userData {sent!r}"
-            self.ledger.observe(f"info.stored-after-{'missing' if sent is None else 'non-string'}", oracle.OK,
-                                f"after an update with {what}, Get Face shows userData {stored!r}",
-                                got.to_dict("info", "what the face holds afterwards"))
-        return checks.read_after_write(sent, stored, got)
+            notes.append(Note(f"info.stored-after-{'missing' if sent is None else 'non-string'}", oracle.OK,
+                              f"after an update with {what}, Get Face shows userData {stored!r}",
+                              got.to_dict("info", "what the face holds afterwards")))
+        return checks.read_after_write(sent, stored, got), notes
 
     @recorded_step("flush")
     def flush(self, *, record: bool = True) -> list[Finding]:
@@ -367,108 +439,3 @@ class Runner:
                     exchange.answer.error_field("code") != "UnsupportedFeature":
                 findings += checks.shape(QUOTA, exchange, strict_messages=self.settings.strict_messages)
         return findings
-
-    # -- live-only rows ------------------------------------------------------------------------
-
-    @recorded_step("concurrent_writes")
-    def concurrent_writes(self, n: int = 4) -> list[Finding]:
-        """N parallel updates of one face with distinct values, then a read-back."""
-        assert self.world is not None
-        self.flush()
-        face = self.world.face
-        before = self.world.believed(face)
-        values = [f"concurrent-{i}-{self.marker()}" for i in range(n)]
-        probes = [self.probe_on_face(f"parallel update {i + 1} of {n}", body=user_data_body(v))
-                  for i, v in enumerate(values)]
-        barrier = threading.Barrier(n)
-        results: list[Exchange | None] = [None] * n
-
-        def worker(i: int) -> None:
-            try:
-                barrier.wait(timeout=10)
-            except threading.BrokenBarrierError:
-                pass
-            try:
-                results[i] = self.client.send("PATCH", probes[i].path, headers=probes[i].headers,
-                                              body=probes[i].body, tag=checks.PARALLEL)
-            except Inconclusive:
-                results[i] = None  # the client is halted; the main thread raises it below
-
-        threads = [threading.Thread(target=worker, args=(i,), daemon=True) for i in range(n)]
-        if self.target.forcer:
-            self.target.forcer("slow-writes", n)  # the embedded reference: hold these writes, so they overlap
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join(self.settings.timeout * 3 + 10)
-        if self.target.forcer:
-            self.target.forcer("slow-writes", 0)
-        if self.client.halted is not None:
-            raise self.client.halted
-        findings = self._judge_parallel(values, results, before) + self.met_on_the_way()
-        self.ledger.extend(findings)
-        if self.smoke:
-            # Smoke: the update during training comes next, and a conflict that never clears fails it.
-            return findings
-        return findings + self.recover(checks.CONFLICT, "the parallel updates")
-
-    def _judge_parallel(self, values: list[str], results: list[Exchange | None], before: str | None
-                        ) -> list[Finding]:
-        assert self.world is not None
-        findings = checks.parallel_answers(results, strict_messages=self.settings.strict_messages)
-        try:
-            stored, got = self.calls.get_face(self.world.face)
-        except SetupError as exc:
-            return findings + [checks.read_back_failed(checks.PARALLEL, exc, exc.exchange)]
-        self.world.remember(self.world.face, stored)
-        return findings + [checks.parallel_outcome(values, results, before, stored, got)]
-
-    @recorded_step("training")
-    def training(self) -> list[Finding]:
-        """Train the group, update while training runs: 409.training; then wait for the end."""
-        assert self.world is not None
-        group = self.world.face.group
-        if self.settings.bring_your_own:
-            self.ledger.unreachable(oracle.TRAINING, "a bring-your-own run never trains the user's group")
-            return []
-        self.flush()
-        started = self.calls.train(group)
-        if started.status != 202:
-            self.ledger.unreachable(oracle.TRAINING, f"Train answered {started.describe_answer()}, not 202")
-            return []
-        finished = False
-        try:
-            findings = self._update_while_training(group)
-        finally:
-            finished = self._wait_for_training(group)
-        if not finished:
-            self.ledger.unreachable(oracle.TRAINING, "training was still running when the suite stopped waiting")
-            return findings
-        return findings + self.recover(oracle.TRAINING, "training finished")
-
-    def _update_while_training(self, group: str) -> list[Finding]:
-        if self.calls.training_status(group) != "running":
-            self.ledger.unreachable(oracle.TRAINING, "training had finished before an update could be sent")
-            return []
-        probe = self.probe_on_face("update while the group is training", rows=(oracle.TRAINING,),
-                                   body=user_data_body(self.marker()))
-        findings = self.observe(probe, training=True).findings
-        if any(f.row == oracle.TRAINING and f.verdict == "fail" for f in findings) and \
-                self.calls.training_status(group) != "running":
-            # Training ended between the status read and the update: nothing was shown either way.
-            findings = [f for f in findings if f.row != oracle.TRAINING]
-            self.ledger.unreachable(oracle.TRAINING, "training finished while the update was in flight")
-        self.ledger.extend(findings)
-        return findings
-
-    def _wait_for_training(self, group: str) -> bool:
-        """Poll until training is no longer running; False when it still was at the deadline."""
-        deadline = time.monotonic() + TRAINING_WAIT_S
-        pause = 0.2  # doubling up to 2 s: short trainings end quickly, long ones cost few polls
-        while self.calls.training_status(group) == "running":
-            if time.monotonic() >= deadline:
-                return False
-            self.sleep(pause)
-            pause = min(pause * 2, 2.0)
-        return True
-

@@ -30,7 +30,7 @@ CASES = [pytest.param(part, rule, marks=pytest.mark.row(_row_of(part)), id=f"{pa
 @pytest.fixture(scope="module")
 def full(runner: Runner) -> Runner:
     """The runner, for the full profile only (a smoke run sends the rows' first probes)."""
-    if runner.settings.profile == "smoke":
+    if runner.smoke:
         pytest.skip("near misses and every wrong-key shape belong to --profile full")
     return runner
 

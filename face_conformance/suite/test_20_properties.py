@@ -9,9 +9,10 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from face_conformance.cases import nearmiss, strategies
+from face_conformance.cases.nearmiss import NEAR_KEY
 from face_conformance.cases.probes import Probe, user_data_body
-from face_conformance.judging.oracle import Finding, user_data_size
-from face_conformance.live.client import NEAR_KEY
+from face_conformance.judging.findings import Finding
+from face_conformance.judging.request import user_data_size
 from face_conformance.reporting.failures import assert_held
 from face_conformance.run.runner import Runner
 

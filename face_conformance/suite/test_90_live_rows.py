@@ -8,6 +8,7 @@ import pytest
 from face_conformance.judging import checks, oracle
 from face_conformance.reporting.failures import assert_held
 from face_conformance.run.runner import Runner
+from face_conformance.run.scenarios import concurrent_writes, training
 
 PARALLEL_UPDATES = {"smoke": 3, "full": 4}
 
@@ -17,7 +18,7 @@ def test_concurrent_writes(runner: Runner) -> None:
     """Parallel updates of one face: each gets 200, 409 ConcurrentOperationConflict or 429; one value wins."""
     if not runner.spend_check((checks.PARALLEL,), reserve=False):
         pytest.skip("request budget spent")
-    findings = runner.concurrent_writes(PARALLEL_UPDATES[runner.settings.profile])
+    findings = concurrent_writes(runner, PARALLEL_UPDATES[runner.profile])
     assert any(f.row == checks.PARALLEL for f in findings)
     assert_held(findings)
 
@@ -27,7 +28,7 @@ def test_update_while_training(runner: Runner) -> None:
     """An update while the group trains gets 409 PersonGroupTrainingNotFinished."""
     if not runner.spend_check((oracle.TRAINING,), reserve=False):
         pytest.skip("request budget spent")
-    findings = runner.training()
+    findings = training(runner)
     if not any(f.row == oracle.TRAINING for f in findings):
         pytest.skip(runner.why_unobserved(oracle.TRAINING) or "training was not observed")
     assert_held(findings)

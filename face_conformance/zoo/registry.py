@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from face_conformance.cases.catalogue import PROFILES
 from face_conformance.reference import ReferenceConfig, ReferenceService
 
 KINDS = ("broken", "conformant", "hostile")
-PROFILES = ("smoke", "full")
 
 
 @dataclass(frozen=True)
@@ -63,10 +63,5 @@ def register(name: str, kind: str, row: str | None, description: str, *, also: t
 
 def variant_names(kind: str | None = None) -> list[str]:
     """Variant names, optionally of one kind, in registration order."""
-    _load()
     return [v.name for v in VARIANTS.values() if kind is None or v.kind == kind]
 
-
-def _load() -> None:
-    """Import the modules that register variants (once)."""
-    from face_conformance.zoo import broken, conformant, hostile  # noqa: F401

@@ -1,0 +1,176 @@
+"""The scenarios that take more than one probe: parallel writes, training, and the update after a state.
+
+Each takes the run's `Runner` and sends through it. Those the suite calls are steps of the
+recording (`recorded_step`), under the names and with the arguments a recording has always
+held (`concurrent_writes` with `n`, `training`, `recover_after` with its probe), so that
+`replay` performs the same step by the same name whichever version recorded it.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+
+from face_conformance.cases import catalogue
+from face_conformance.cases.probes import Probe, user_data_body
+from face_conformance.evidence.exchange import Exchange
+from face_conformance.judging import checks, oracle
+from face_conformance.judging.findings import Finding
+from face_conformance.live.client import Inconclusive
+from face_conformance.live.provisioning import SetupError
+from face_conformance.run.runner import Note, Runner, recorded_step
+
+TRAINING_WAIT_S = 120.0
+#: A normal update after a transient state is tried this often (with a growing pause) before the
+#: face counts as stuck in that state.
+RECOVERY_TRIES = 3
+RECOVERY_PAUSE_S = 0.5
+
+
+# -- state after state -------------------------------------------------------------------------
+
+@recorded_step("recover_after")
+def recover_after(runner: Runner, probe: Probe) -> list[Finding]:
+    """After an error answer on the face under test, a normal update must get 200 again (full profile)."""
+    assert runner.world is not None
+    expectation = oracle.expect(probe, runner.world)
+    row = catalogue.row(expectation.primary)
+    if runner.smoke or not expectation.face_id or row.status is None or row.status < 400:
+        return []
+    if row.id in runner.recovered:
+        return []  # once per row: the first error answer of each row is followed by a normal update
+    runner.recovered.add(row.id)
+    return recover(runner, row.id, f"the {row.id} answer")
+
+
+def recover(runner: Runner, state_row: str, after: str) -> list[Finding]:
+    """A normal update after a transient state: 200 and stored, or the state's row fails (stuck)."""
+    probe = runner.probe_on_face(f"a normal update after {after}", rows=(oracle.OK,),
+                                 body=user_data_body(runner.marker()))
+    earlier: list[Finding] = []
+    notes: list[Note] = []
+    for attempt in range(RECOVERY_TRIES):
+        seen = runner.observe(probe)
+        findings, exchange = seen.findings, seen.exchange
+        notes += seen.notes
+        stuck = checks.stuck(state_row, exchange)
+        if not stuck or attempt == RECOVERY_TRIES - 1:
+            break
+        # A state may take a moment to clear after it is over (a lock released late): not stuck
+        # yet, so that answer is no failure of 200.ok; what else it showed (its envelope, the
+        # read-backs, the 429s met) stands.
+        earlier += [f for f in findings if f.row != oracle.OK]
+        runner.sleep(RECOVERY_PAUSE_S * (attempt + 1))
+    findings = earlier + findings
+    if stuck:
+        findings.append(checks.stuck_finding(state_row, after, exchange, RECOVERY_TRIES))
+    runner.keep(findings, notes)
+    return findings
+
+
+# -- parallel writes ---------------------------------------------------------------------------
+
+@recorded_step("concurrent_writes")
+def concurrent_writes(runner: Runner, n: int = 4) -> list[Finding]:
+    """N parallel updates of one face with distinct values, then a read-back."""
+    assert runner.world is not None
+    runner.flush()
+    face = runner.world.face
+    before = runner.world.believed(face)
+    values = [f"concurrent-{i}-{runner.marker()}" for i in range(n)]
+    probes = [runner.probe_on_face(f"parallel update {i + 1} of {n}", body=user_data_body(v))
+              for i, v in enumerate(values)]
+    barrier = threading.Barrier(n)
+    results: list[Exchange | None] = [None] * n
+
+    def worker(i: int) -> None:
+        try:
+            barrier.wait(timeout=10)
+        except threading.BrokenBarrierError:
+            pass
+        try:
+            results[i] = runner.send_once(probes[i], tag=checks.PARALLEL)
+        except Inconclusive:
+            results[i] = None  # the client is halted; the main thread raises it below
+
+    threads = [threading.Thread(target=worker, args=(i,), daemon=True) for i in range(n)]
+    runner.force("slow-writes", n)  # the embedded reference: hold these writes, so they overlap
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(runner.settings.timeout * 3 + 10)
+    runner.force("slow-writes", 0)
+    runner.raise_if_halted()
+    findings = _judge_parallel(runner, values, results, before) + runner.met_on_the_way()
+    runner.keep(findings)
+    if runner.smoke:
+        # Smoke: the update during training comes next, and a conflict that never clears fails it.
+        return findings
+    return findings + recover(runner, checks.CONFLICT, "the parallel updates")
+
+
+def _judge_parallel(runner: Runner, values: list[str], results: list[Exchange | None], before: str | None
+                    ) -> list[Finding]:
+    assert runner.world is not None
+    findings = checks.parallel_answers(results, strict_messages=runner.settings.strict_messages)
+    try:
+        stored, got = runner.calls.get_face(runner.world.face)
+    except SetupError as exc:
+        return findings + [checks.read_back_failed(checks.PARALLEL, exc, exc.exchange)]
+    runner.world.remember(runner.world.face, stored)
+    return findings + [checks.parallel_outcome(values, results, before, stored, got)]
+
+
+# -- training ----------------------------------------------------------------------------------
+
+@recorded_step("training")
+def training(runner: Runner) -> list[Finding]:
+    """Train the group, update while training runs: 409.training; then wait for the end."""
+    assert runner.world is not None
+    group = runner.world.face.group
+    if runner.settings.bring_your_own:
+        runner.unreachable(oracle.TRAINING, "a bring-your-own run never trains the user's group")
+        return []
+    runner.flush()
+    started = runner.calls.train(group)
+    if started.status != 202:
+        runner.unreachable(oracle.TRAINING, f"Train answered {started.describe_answer()}, not 202")
+        return []
+    finished = False
+    try:
+        findings = _update_while_training(runner, group)
+    finally:
+        finished = _wait_for_training(runner, group)
+    if not finished:
+        runner.unreachable(oracle.TRAINING, "training was still running when the suite stopped waiting")
+        return findings
+    return findings + recover(runner, oracle.TRAINING, "training finished")
+
+
+def _update_while_training(runner: Runner, group: str) -> list[Finding]:
+    if runner.calls.training_status(group) != "running":
+        runner.unreachable(oracle.TRAINING, "training had finished before an update could be sent")
+        return []
+    probe = runner.probe_on_face("update while the group is training", rows=(oracle.TRAINING,),
+                                 body=user_data_body(runner.marker()))
+    seen = runner.observe(probe, training=True)
+    findings = seen.findings
+    if any(f.row == oracle.TRAINING and f.verdict == "fail" for f in findings) and \
+            runner.calls.training_status(group) != "running":
+        # Training ended between the status read and the update: nothing was shown either way.
+        findings = [f for f in findings if f.row != oracle.TRAINING]
+        runner.unreachable(oracle.TRAINING, "training finished while the update was in flight")
+    runner.keep(findings, seen.notes)
+    return findings
+
+
+def _wait_for_training(runner: Runner, group: str) -> bool:
+    """Poll until training is no longer running; False when it still was at the deadline."""
+    deadline = time.monotonic() + TRAINING_WAIT_S
+    pause = 0.2  # doubling up to 2 s: short trainings end quickly, long ones cost few polls
+    while runner.calls.training_status(group) == "running":
+        if time.monotonic() >= deadline:
+            return False
+        runner.sleep(pause)
+        pause = min(pause * 2, 2.0)
+    return True

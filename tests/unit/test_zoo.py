@@ -1,0 +1,250 @@
+"""The zoo itself, in process: the listing, its coverage of the catalogue, and what each variant changes.
+
+The wire faults the hostile variants use, over a real socket, and `face-conformance serve
+--variant` are the end-to-end tier's (`tests/e2e/test_zoo_on_the_wire.py`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import re
+import threading
+import time
+from typing import Any
+
+import httpx
+import pytest
+from zoo_config import MATRIX_KEY, live_config
+
+from face_conformance.cases import catalogue
+from face_conformance.cli import main
+from face_conformance.reference import ReferenceService
+from face_conformance.reference.asgi import ENCODED_BODY, WIRE_FAULT
+from face_conformance.zoo import VARIANTS, variant_names
+from face_conformance.zoo.registry import register
+
+MINIMUM = {"broken": 38, "conformant": 9, "hostile": 5}
+LISTED = re.compile(r"^  (?P<name>\S+)\s+(?P<row>\S+)\s+(?P<description>\S.*)$")
+
+
+@pytest.fixture(scope="module")
+def listing() -> dict[str, dict[str, tuple[str, str]]]:
+    """`face-conformance serve --list-variants`, parsed: kind -> name -> (row, description)."""
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        assert main(["serve", "--list-variants"]) == 0
+    kinds: dict[str, dict[str, tuple[str, str]]] = {}
+    current = None
+    for line in out.getvalue().splitlines():
+        if header := re.match(r"^(broken|conformant|hostile) \((\d+)\):$", line):
+            current = kinds.setdefault(header.group(1), {})
+        elif (entry := LISTED.match(line)) and current is not None:
+            current[entry["name"]] = (entry["row"], entry["description"])
+    return kinds
+
+
+@pytest.mark.parametrize(("kind", "minimum"), MINIMUM.items())
+def test_list_variants_shows_enough_of_each_kind(listing: dict, kind: str, minimum: int) -> None:
+    """At least 38 broken, 9 conformant, 5 hostile variants, each listed with a row (or '-') and a description."""
+    assert len(listing[kind]) >= minimum, sorted(listing[kind])
+    assert sorted(listing[kind]) == sorted(variant_names(kind))
+    for name, (row, description) in listing[kind].items():
+        assert description.strip(), name
+        assert row == (VARIANTS[name].row or "-")
+
+
+def test_every_must_row_is_broken_by_some_variant() -> None:
+    """Each MUST row of the catalogue has at least one broken variant naming it."""
+    broken_rows = {VARIANTS[name].row for name in variant_names("broken")}
+    must = {row.id for row in catalogue.rows() if row.level == "MUST"}
+    assert must - broken_rows == set()
+
+
+def test_most_must_rows_are_broken_in_more_than_one_way() -> None:
+    """Two or more variants per MUST row, for all but a few rows."""
+    counts = {row.id: 0 for row in catalogue.rows() if row.level == "MUST"}
+    for name in variant_names("broken"):
+        counts[VARIANTS[name].row] = counts.get(VARIANTS[name].row, 0) + 1
+    assert sum(1 for n in counts.values() if n >= 2) >= len(counts) - 2, counts
+
+
+def test_every_named_row_exists_in_the_catalogue() -> None:
+    """Rows named by variants, and rows they list as failing with them, are catalogue rows."""
+    ids = set(catalogue.row_ids())
+    for name in variant_names():
+        variant = VARIANTS[name]
+        assert variant.row is None or variant.row in ids, name
+        assert set(variant.also) <= ids, name
+        assert variant.row not in variant.also, name
+        assert variant.kind == "broken" or not variant.also, name
+    assert all(VARIANTS[name].row is None for name in variant_names("hostile"))
+
+
+def test_every_variant_is_a_documented_reference_subclass() -> None:
+    """Each variant builds a service that is a proper subclass of the reference, and has a one-line description."""
+    for name in variant_names():
+        variant = VARIANTS[name]
+        service = variant.build(live_config())
+        assert isinstance(service, ReferenceService), name
+        assert type(service) is not ReferenceService, name
+        assert type(service).__doc__, name
+        assert "\n" not in variant.description and len(variant.description) < 120, name
+
+
+def test_register_refuses_bad_registrations() -> None:
+    """Unknown kinds, a broken variant without a row, and duplicate names are refused with a message."""
+    with pytest.raises(ValueError, match="kind must be one of"):
+        register("x", "weird", None, "d")
+    with pytest.raises(ValueError, match="names the row it breaks"):
+        register("x", "broken", None, "d")
+    with pytest.raises(ValueError, match="registered twice"):
+        register(variant_names()[0], "conformant", None, "d")(ReferenceService)
+    with pytest.raises(ValueError, match="profile must be one of"):
+        register("x", "conformant", None, "d", profile="huge")
+
+
+def test_the_reference_never_asks_for_a_wire_fault() -> None:
+    """Every reference answer goes out as it is (the hook is for the zoo only)."""
+    service = ReferenceService(live_config())
+    key = {"Ocp-Apim-Subscription-Key": MATRIX_KEY}
+    calls = (("PUT", "", b'{"name": "g"}'), ("GET", "", b""), ("PATCH", "/persons/p/persistedFaces/f", b"{}"),
+             ("PATCH", "/persons/p/persistedFaces/f", b"["), ("TRACE", "", b""))
+    answers = [service.handle(httpx.Request(method, "http://x/face/v1.0/persongroups/g" + tail, headers=key,
+                                            content=body)) for method, tail, body in calls]
+    assert [a.status_code for a in answers] == [200, 200, 404, 404, 405]
+    assert all(WIRE_FAULT not in answer.extensions for answer in answers)
+
+
+# -- each conformant variant really differs from the reference --------------------------------
+
+
+class OneFace:
+    """A service (built from a variant name, or the reference) holding one face, driven in process."""
+
+    def __init__(self, name: str | None) -> None:
+        config = live_config()
+        self.service = VARIANTS[name].build(config) if name else ReferenceService(config)
+        assert self.call("PUT", "/persongroups/g", {"name": "g"}).status_code == 200
+        person = self.call("POST", "/persongroups/g/persons", {"name": "p"}).json()["personId"]
+        self.person = f"/persongroups/g/persons/{person}"
+        face = self.call("POST", self.person + "/persistedFaces", {"url": "https://x.test/a.jpg"}).json()
+        self.face = f"{self.person}/persistedFaces/{face['persistedFaceId']}"
+
+    def call(self, method: str, path: str, payload: object = None, **headers: str) -> httpx.Response:
+        """One request with the matrix key; `payload` is sent as JSON unless it is bytes."""
+        content = payload if isinstance(payload, bytes) else (b"" if payload is None else json.dumps(payload).encode())
+        headers = {"Ocp-Apim-Subscription-Key": MATRIX_KEY, "Content-Type": "application/json", **headers}
+        return self.service.handle(httpx.Request(method, "http://zoo.test/face/v1.0" + path, headers=headers,
+                                                 content=content))
+
+    def update(self, payload: object = None, path: str | None = None) -> httpx.Response:
+        """PATCH the face (or another path) with `payload`."""
+        return self.call("PATCH", path or self.face, payload)
+
+    def stored(self) -> object:
+        """The face's userData as Get Face shows it."""
+        return self.call("GET", self.face).json()["userData"]
+
+
+def _message(answer: httpx.Response) -> str:
+    return answer.json()["error"]["message"]
+
+
+def _braced_person(f: OneFace) -> str:
+    guid = f.person.rsplit("/", 1)[1]
+    return f.face.replace(guid, "%7B00000000-0000-4000-8000-000000000000%7D")
+
+
+def _first_429(f: OneFace) -> httpx.Response:
+    return next(a for a in (f.call("GET", "/persongroups/g") for _ in range(12)) if a.status_code == 429)
+
+
+def _train_then(f: OneFace, payload: object) -> httpx.Response:
+    assert f.call("POST", "/persongroups/g/train").status_code == 202
+    return f.update(payload)
+
+
+def _overlapping_updates(f: OneFace) -> list[int]:
+    results: list[int] = []
+    threads = [threading.Thread(target=lambda v=v: results.append(f.update({"userData": v}).status_code))
+               for v in ("a", "b", "c")]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return sorted(results)
+
+
+SKIP = object()  # the reference's side needs no check (it has no such behaviour to show)
+# (The reference's {} clears userData: `absent-keeps-userdata` expects None from it.)
+
+# name -> (what to do to a one-face service, what the variant's answer shows, and the reference's)
+DIFFERENCES: dict[str, Any] = {
+    "chinese-messages": (lambda f: _message(f.update({"userData": "x"}, f.person + "/persistedFaces/nope")),
+                         lambda got: "无效" in got or "未找到" in got, lambda got: got == "Invalid Face ID."),
+    "reads-code-points": (lambda f: f.update({"userData": "é" * 600}).status_code, 200, 400),
+    "reads-utf16-units": (lambda f: f.update({"userData": "é" * 600}).status_code, 200, 400),
+    "rate-limit-retry-after": (lambda f: _first_429(f).headers.get("Retry-After"), "1", SKIP),
+    "rate-limit-message-only": (lambda f: ("Retry-After" in _first_429(f).headers, "1 second" in
+                                           _message(_first_429(f))), (False, True), SKIP),
+    "training-ends-at-once": (lambda f: _train_then(f, {"userData": "x"}).status_code, 200, 409),
+    "slow-answers": (lambda f: _timed(lambda: f.call("GET", f.face)), lambda s: s >= 0.02, SKIP),
+    "extra-headers": (lambda f: f.update(b"[").headers["Content-Type"], lambda ct: "odata" in ct,
+                      lambda ct: "odata" not in ct),
+    "exact-path-casing": (lambda f: f.call("GET", f.face.replace("persistedFaces", "PersistedFaces")).status_code,
+                          404, 200),
+    "training-409-before-body": (lambda f: _train_then(f, b"not json").status_code, 409, 400),
+    "absent-keeps-userdata": (lambda f: (f.update({"userData": "kept"}), f.update({}), f.stored())[2], "kept", None),
+    "braced-guid-not-found": (lambda f: _message(f.update({"userData": "x"}, _braced_person(f))),
+                              "Person ID not found.", "Invalid Person ID."),
+    "no-write-lock": (lambda f: _overlapping_updates(f), [200, 200, 200], lambda codes: 409 in codes),
+    "body-before-path": (lambda f: f.update(b"", f.person + "/persistedFaces/nope").status_code, 400, 404),
+    "echoes-key": (lambda f: _message(f.call("PATCH", f.face, {"userData": "x"},
+                                             **{"Ocp-Apim-Subscription-Key": "wrong-key-1"})),
+                   lambda got: "wrong-key-1" in got, lambda got: "wrong-key-1" not in got),
+    "escaped-json-answers": (lambda f: b"\\/" in (f.update({"userData": "a/b"}), f.call("GET", f.face))[1].content,
+                             True, False),
+    "conflict-clears-late": (lambda f: (_overlapping_updates(f), f.update({"userData": "after"}).status_code)[1],
+                             409, 200),
+    "training-lock-lingers": (lambda f: _after_training(f), 409, 200),
+    "compresses": (lambda f: ENCODED_BODY in f.call("GET", f.face, **{"Accept-Encoding": "gzip"}).extensions,
+                   True, False),
+    "closes-connections": (lambda f: f.call("GET", f.face).headers.get("Connection"), "close", None),
+    "resets-during-setup": (lambda f: f.call("GET", f.face).status_code, 500, 200),
+}
+
+
+def _after_training(f: OneFace) -> int:
+    """The status of an update sent just after Training Status first says the training ended."""
+    assert f.call("POST", "/persongroups/g/train").status_code == 202
+    while f.call("GET", "/persongroups/g/training").json()["status"] == "running":
+        time.sleep(0.05)
+    return f.update({"userData": "x"}).status_code
+
+
+def _timed(call: Any) -> float:
+    started = time.monotonic()
+    call()
+    return time.monotonic() - started
+
+
+def _holds(expected: Any, got: Any) -> bool:
+    return expected(got) if callable(expected) else got == expected
+
+
+def test_every_conformant_variant_has_a_difference_test() -> None:
+    """A conformant variant the reference cannot be told from would prove nothing: each has one below."""
+    assert sorted(DIFFERENCES) == sorted(variant_names("conformant"))
+
+
+@pytest.mark.parametrize("name", sorted(DIFFERENCES))
+def test_conformant_variant_differs_from_the_reference(name: str) -> None:
+    """The same requests show the variant's latitude, and the reference's own answer, apart."""
+    act, variant_shows, reference_shows = DIFFERENCES[name]
+    got = act(OneFace(name))
+    assert _holds(variant_shows, got), (name, got)
+    if reference_shows is not SKIP:
+        ref = act(OneFace(None))
+        assert _holds(reference_shows, ref), (name, ref)
