@@ -44,7 +44,7 @@ FAULTS: dict[str, tuple[str, ...]] = {
 REQUEST_PARTS = tuple(FAULTS)
 STATES = ("quota", "training", "concurrent", "rate-limit")
 CHECKS = ("read-after-write", "no-change-on-error", "error-envelope", "documented-status", "concurrent-writes",
-          "lookup-order")
+          "lookup-order", "isolation")
 TRIGGER_FORMS = {"part": frozenset({"part", "fault"}), "state": frozenset({"state"}),
                  "check": frozenset({"check"}), "valid": frozenset({"valid"})}
 #: The parts of the request a server reads after the path (the page fixes no order among them).

@@ -38,6 +38,7 @@ READ_BACKS = {
     catalogue.check_row("no-change-on-error"): "one Get Face after the error answers (batched), to see nothing "
                                                "changed",
     catalogue.check_row("concurrent-writes"): "Get Face after the parallel updates, to see which value won",
+    catalogue.check_row("isolation"): "Get Face of the run's other face, to see it kept its value",
 }
 #: Train, then one Training Status showing `running` (the PATCH in between is 409.training's own).
 TRAINING_CALLS = 2

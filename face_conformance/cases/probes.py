@@ -6,6 +6,7 @@ import itertools
 import json
 from dataclasses import dataclass, field, replace
 from typing import Any
+from urllib.parse import urlencode
 
 from face_conformance.cases import catalogue, nearmiss
 from face_conformance.cases.wire import face_path
@@ -35,11 +36,25 @@ class Probe:
     extra_headers: tuple[tuple[str, str], ...] = field(default=())
     #: A schemathesis case: its answer is also judged by schemathesis's own checks.
     generated: bool = False
+    #: Query parameters after the path (a credential a server must not take, point 17).
+    query: tuple[tuple[str, str], ...] = field(default=())
+    #: "chunked": the body goes with chunked transfer coding instead of Content-Length (point 15).
+    framing: str | None = None
+    #: "lower" or "upper": every header name spelled in that case, the key header's too (point 15).
+    header_case: str | None = None
 
     @property
     def path(self) -> str:
         """The request path with each ID as one segment."""
-        return face_path(self.group, self.person, self.face)
+        path = face_path(self.group, self.person, self.face)
+        return f"{path}?{urlencode(self.query)}" if self.query else path
+
+    @property
+    def media_type(self) -> str | None:
+        """The Content-Type the request carries, however its header name is spelled."""
+        if self.content_type is not None:
+            return self.content_type
+        return next((v for k, v in self.extra_headers if k.lower() == "content-type"), None)
 
     @property
     def headers(self) -> dict[str, str]:

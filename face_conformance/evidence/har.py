@@ -33,7 +33,10 @@ MAX_HAR_BYTES = 256 * 1024 * 1024
 MAX_PARALLEL = 16  # parallel updates a recorded step may ask for
 #: The steps a recording may hold: the calls the suite makes of the runner (`run.runner`, `run.scenarios`).
 #: A file format: a name never changes meaning, or recordings of an older version stop replaying.
-STEP_CALLS = ("setup", "run", "recover_after", "flush", "concurrent_writes", "training", "teardown")
+STEP_CALLS = ("setup", "run", "recover_after", "flush", "concurrent_writes", "training", "teardown", "equivalence",
+              "isolation")
+#: The arguments of each step that are probes.
+PROBE_ARGS = {"run": ("probe",), "recover_after": ("probe",), "equivalence": ("plain", "spelled")}
 
 
 class HarError(Exception):
@@ -90,7 +93,7 @@ def build_har(record: RunRecord, settings: dict[str, Any], result: RunResult, *,
 def _entry(entry: Entry, judged: list[tuple[str, str]], steps: list[dict[str, Any]]) -> dict[str, Any]:
     exchange = entry.exchange
     step = steps[entry.step] if 0 <= entry.step < len(steps) else {}
-    probe = step.get("probe") if isinstance(step.get("probe"), dict) else {}
+    probe = next((step[n] for n in ("probe", "spelled") if isinstance(step.get(n), dict)), {})
     answer = exchange.answer
     wait_ms = round(answer.elapsed_s * 1000, 3) if answer else 0
     out: dict[str, Any] = {
@@ -213,13 +216,15 @@ def read_har(path: Path) -> Recorded:
 def _check_step(path: Path, number: int, step: Any) -> None:
     if not isinstance(step, dict) or step.get("call") not in STEP_CALLS:
         raise HarError(f"{path}: step {number} is not one of the suite's steps ({', '.join(STEP_CALLS)})")
-    if step["call"] in ("run", "recover_after"):
+    for name in PROBE_ARGS.get(step["call"], ()):
         try:
-            probe = probe_from_record(step.get("probe"))
+            probe = probe_from_record(step.get(name))
         except ValueError as exc:
             raise HarError(f"{path}: step {number} ({step['call']}): {exc}") from None
         if probe.force is not None and probe.force not in catalogue.FORCE_KINDS:
             raise HarError(f"{path}: step {number} forces {probe.force!r}, a state the suite never forces")
+    if step["call"] == "equivalence" and not isinstance(step.get("base"), str):
+        raise HarError(f"{path}: step {number} (equivalence) names no base")
     n = step.get("n", 4)
     if not isinstance(step.get("training", False), bool) or not isinstance(n, int) or not 1 <= n <= MAX_PARALLEL:
         raise HarError(f"{path}: step {number} ({step['call']}) has arguments of the wrong type or size")

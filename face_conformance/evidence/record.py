@@ -120,6 +120,8 @@ class RunResult(TypedDict):
     baseline: BaselineRecord | None
     restored: bool | None
     row_count: int
+    #: Per relation and dimension: the classes tried, their requests and the rows they fed; what was not tried.
+    explored: NotRequired[list[dict[str, Any]]]
 
 
 def check_result(result: dict[str, Any]) -> list[str]:

@@ -162,7 +162,7 @@ def probe_from_record(record: Any) -> Probe:
             raise ValueError(f"a probe's {recorded!r} is not a string")
         kw[name] = record[recorded]
     kw["body"] = body_bytes(record.get("body"))
-    for name in ("content_type", "force"):
+    for name in ("content_type", "force", "framing", "header_case"):
         if record.get(name) is not None and not isinstance(record[name], str):
             raise ValueError(f"a probe's {name!r} is not a string")
         kw[name] = record.get(name)
@@ -174,13 +174,17 @@ def probe_from_record(record: Any) -> Probe:
     if not isinstance(headers, list) or not all(
             isinstance(h, list) and len(h) == 2 and all(isinstance(x, str) for x in h) for h in headers):
         raise ValueError("a probe's 'extra_headers' is not a list of [name, value] pairs")
+    query = record.get("query", [])
+    if not isinstance(query, list) or not all(
+            isinstance(q, list) and len(q) == 2 and all(isinstance(x, str) for x in q) for q in query):
+        raise ValueError("a probe's 'query' is not a list of [name, value] pairs")
     return Probe(**kw, rows=tuple(rows), extra_headers=tuple((h[0], h[1]) for h in headers),
-                 generated=bool(record.get("generated", False)))
+                 generated=bool(record.get("generated", False)), query=tuple((q[0], q[1]) for q in query))
 
 
 def _check_key(key: str) -> None:
     """A key descriptor the client can send: valid, wrong, missing, or a near miss by a known rule."""
-    if key in ("valid", "wrong", "missing"):
+    if key in ("valid", "wrong", "missing", "empty"):
         return
     if key.startswith(nearmiss.NEAR_KEY):
         try:
@@ -188,4 +192,4 @@ def _check_key(key: str) -> None:
             return
         except (nearmiss.UnknownRule, ValueError, IndexError):
             pass
-    raise ValueError(f"a probe's key {key!r} is none the suite sends (valid, wrong, missing, near:RULE)")
+    raise ValueError(f"a probe's key {key!r} is none the suite sends (valid, wrong, missing, empty, near:RULE)")

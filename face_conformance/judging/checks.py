@@ -43,17 +43,21 @@ def show(value: object) -> str:
     return text if len(text) <= 80 else f"{text[:60]}…({len(text)} chars)"
 
 
-def read_after_write(sent: Any, stored: Any, got: Exchange) -> list[Finding]:
+def read_after_write(sent: Any, stored: Any, got: Exchange, choices: tuple[Any, ...] = ()) -> list[Finding]:
     """After a 200 to an update with a string userData, Get Face must return exactly that string.
 
     An update of "" read back with no userData field passes: docs/contract.md does not say how Get Face
     shows an empty userData, and serialisers that leave empty fields out are common.
     Returns [] when the update held no string (what is stored then is an observation, not a row).
+    `choices` are the values a body lets a server take (a duplicated member: the first or the last).
     """
     if not isinstance(sent, str):
         return []
     if stored == sent or (sent == "" and stored is None):
         return [Finding(READ_AFTER_WRITE, Outcome.PASS, "Get Face returned exactly the userData written", got)]
+    if stored in choices:
+        return [Finding(READ_AFTER_WRITE, Outcome.PASS, f"Get Face returned {show(stored)}, one of the values the "
+                        "body gives (a duplicated member read first- or last-wins)", got)]
     return [Finding(READ_AFTER_WRITE, Outcome.FAIL, f"wrote {show(sent)}, Get Face returned {show(stored)}", got)]
 
 
@@ -161,3 +165,51 @@ def stuck_finding(state_row: str, after: str, exchange: Exchange, tries: int) ->
 def read_back_failed(row_id: str, error: Exception, exchange: Exchange | None) -> Finding:
     """A check that could not be made: the read-back itself failed (the suite's error, not the row's)."""
     return Finding(row_id, Outcome.ERROR, f"could not read the face back: {error}", exchange)
+
+
+# -- relations ---------------------------------------------------------------------------------------
+
+ISOLATION = catalogue.check_row("isolation")
+
+
+def answer_key(exchange: Exchange) -> tuple[int | None, Any]:
+    """What two answers must share to be the same row's: the status and, for an error, its code."""
+    if exchange.answer is None or exchange.answer.status < 400:
+        return exchange.status, None
+    return exchange.status, exchange.answer.error_field("code")
+
+
+def same_answer(relation: str, row: str, base: Exchange, other: Exchange) -> list[Finding]:
+    """Two spellings of one request must get the same row (docs/contract.md point 15).
+
+    `row` is the row the base request's answer is; a 429 on either side is no answer to compare.
+    """
+    if 429 in (base.status, other.status) or base.status is None or other.status is None:
+        return []
+    if answer_key(base) == answer_key(other):
+        return [Finding(row, Outcome.PASS, f"{relation}: the same answer as the request written plainly", other)]
+    return [Finding(row, Outcome.FAIL, f"{relation}: the same request spelled differently got "
+                    f"{other.describe_answer()}, where written plainly it got {base.describe_answer()}", other)]
+
+
+def untouched(face: FaceRef, before: Any, now: Any, got: Exchange, *, after: str) -> Finding:
+    """A face no request wrote must hold what it held (x.isolation), whatever was done to the others."""
+    if (now or None) == (before or None):
+        return Finding(ISOLATION, Outcome.PASS, f"after {after}, face {face.face} still holds {show(before)}", got)
+    return Finding(ISOLATION, Outcome.FAIL, f"after {after}, face {face.face}, which no request wrote, changed "
+                   f"from {show(before)} to {show(now)}", got)
+
+
+def unaffected(state: str, expected_row: str, exchange: Exchange) -> list[Finding]:
+    """A request to a resource that is not in `state` must not answer as if it were (x.isolation).
+
+    The row itself is judged by the oracle; this says whether the other resource's state leaked in:
+    a 409 (the page's answer to a training group or a write in flight) to an idle resource did.
+    """
+    if exchange.status is None or exchange.status == 429:
+        return []
+    if exchange.status == 409:
+        return [Finding(ISOLATION, Outcome.FAIL, f"while {state}, a request to another, idle resource got "
+                        f"{exchange.describe_answer()}; it must get {catalogue.answer_text(expected_row)}", exchange)]
+    return [Finding(ISOLATION, Outcome.PASS, f"while {state}, another resource answered as it does when idle",
+                    exchange)]

@@ -59,6 +59,8 @@ class Expectation:
     face_id: str | None  # a real face the request addresses, whose userData must then be checked
     user_data: Any = None  # the userData sent, when the body is a JSON object that has one
     has_user_data: bool = False
+    #: Every userData a conformant server may store from the body (a duplicated member: first or last).
+    user_data_choices: tuple[Any, ...] = ()
     also_pass: tuple[str, ...] = ()  # rows a conforming answer also shows to hold
     # "warn" when the request has more than one fault, or one a server may read either way:
     # an answer outside `allowed` is then a warning on `primary`, not a MUST failure.
@@ -140,15 +142,27 @@ class BodyReading:
 def _media_either(probe: Probe, media: str) -> list[Allowed]:
     if media in ("json-case", "absent"):
         return [Allowed(UNSUPPORTED_MEDIA, UNSUPPORTED_MEDIA, Outcome.WARN,
-                        f"rejected Content-Type {probe.content_type!r}, which SHOULD be accepted")]
+                        f"rejected Content-Type {probe.media_type!r}, which SHOULD be accepted")]
     if media in ("json-like", "malformed"):
         out = [Allowed(UNSUPPORTED_MEDIA, UNSUPPORTED_MEDIA, Outcome.INFO,
-                       f"rejected the Content-Type {probe.content_type!r} (either answer conforms)")]
+                       f"rejected the Content-Type {probe.media_type!r} (either answer conforms)")]
         if media == "malformed":
             out.append(Allowed(BAD_JSON, BAD_JSON, Outcome.INFO,
-                               f"rejected the malformed Content-Type {probe.content_type!r} as a bad request"))
+                               f"rejected the malformed Content-Type {probe.media_type!r} as a bad request"))
         return out
     return []
+
+
+def _readings_either(body: Body) -> list[Allowed]:
+    """The refusals a conformant server may answer for a body's open readings (points 14 and 18)."""
+    out = []
+    if "bom" in body.readings:
+        out.append(Allowed(BAD_JSON, BAD_JSON, Outcome.INFO, "rejected a UTF-8 byte order mark before the JSON"))
+    if "charset" in body.readings:
+        out += [Allowed(BAD_JSON, BAD_JSON, Outcome.INFO, "refused a body declared in a charset other than UTF-8"),
+                Allowed(UNSUPPORTED_MEDIA, UNSUPPORTED_MEDIA, Outcome.INFO,
+                        "refused a media type with a charset other than UTF-8")]
+    return out
 
 
 def _user_data_reading(body: Body) -> tuple[list[str], list[Allowed], bool]:
@@ -171,15 +185,15 @@ def _user_data_reading(body: Body) -> tuple[list[str], list[Allowed], bool]:
 
 def read_request_body(probe: Probe) -> BodyReading:
     """How a conformant server may read the probe's media type and body."""
-    body = read_body(probe.body)
-    media = media_kind(probe.content_type)
+    body = read_body(probe.body, probe.media_type)
+    media = media_kind(probe.media_type)
     errors = [UNSUPPORTED_MEDIA] if media == "rejected" else []
-    either = _media_either(probe, media)
+    either = _media_either(probe, media) + _readings_either(body)
     should_reject = False
-    if body.kind == "bad":
-        errors.append(BAD_JSON)
+    if body.kind == "bad" or (body.kind == "undecodable" and "charset" not in body.readings):
+        errors.append(BAD_JSON)  # point 14: bytes that are not UTF-8 are no JSON text
     elif body.kind == "undecodable":
-        either.append(Allowed(BAD_JSON, BAD_JSON, Outcome.INFO, "rejected a body that is not UTF-8"))
+        pass  # not in the charset it declares: refusing it is one of that charset's readings
     elif body.kind == "empty":
         either.append(Allowed(BAD_JSON, BAD_JSON, Outcome.INFO, "rejected an empty body as bad JSON"))
     else:
@@ -209,7 +223,8 @@ def expect(probe: Probe, world: World, *, training: bool = False) -> Expectation
     path_errors, face_id = _path_errors(probe, world)
     reading = read_request_body(probe)
     body = reading.body
-    common = {"face_id": face_id, "user_data": body.user_data, "has_user_data": body.has_user_data}
+    common = {"face_id": face_id, "user_data": body.user_data, "has_user_data": body.has_user_data,
+              "user_data_choices": body.user_data_choices}
     if probe.force in FORCED:
         row_id = FORCED[probe.force]
         return Expectation(row_id, (Allowed(row_id, row_id),), **common)

@@ -11,8 +11,8 @@ from __future__ import annotations
 import re
 import threading
 import time
-from collections import Counter
-from collections.abc import Callable
+from collections import Counter, deque
+from collections.abc import Callable, Iterator
 from dataclasses import replace
 
 import httpx
@@ -34,7 +34,11 @@ WRONG_KEY = "00000000000000000000000000000000"
 MIN_DERIVED_SECRET = 8
 
 
-MAX_SILENT_IN_A_ROW = 3  # requests in a row without an answer before the server counts as unresponsive
+#: A server counts as unresponsive once it left this many requests in a row without an answer
+#: (whatever their kind), or this many of the last SILENT_WINDOW requests of one kind of call.
+MAX_SILENT_IN_A_ROW = 3
+#: How many of the latest requests of one kind (the updates, or the supporting calls) are looked back on.
+SILENT_WINDOW = 10
 #: A transport that answers from a recording names, in the request's extensions, the recorded
 #: entry it answered with: a replayed exchange keeps the number it had in the recording.
 RECORDED_ENTRY = "face_conformance.entry"
@@ -67,12 +71,76 @@ class Unresponsive(Inconclusive):
     kind = "unresponsive"
 
 
+def call_kind(method: str) -> str:
+    """The kind of call a request is, for counting silence: the update under test, or a supporting call."""
+    return "PATCH" if method.upper() == "PATCH" else "supporting"
+
+
+_KIND_WORDS = {"PATCH": "PATCH requests", "supporting": "supporting calls"}
+
+
+class Silence:
+    """The requests a server left without an answer, counted two ways (pure bookkeeping, no I/O).
+
+    - In a row, whatever their kind: a server gone quiet altogether is given up on after
+      MAX_SILENT_IN_A_ROW requests.
+    - Per kind of call (`call_kind`: the PATCH updates, the supporting calls), among the last
+      SILENT_WINDOW requests of that kind; an answer to the other kind resets nothing. A server
+      whose every PATCH stalls while its Get Face read-backs answer is given up on at its
+      MAX_SILENT_IN_A_ROW-th stall (the read-backs between the stalls would reset a count in a
+      row), and so is one that stalls on a few of every SILENT_WINDOW updates (on each error answer,
+      say). One slow answer among many, or two among SILENT_WINDOW of a kind, stops nothing.
+
+    `record` returns why the server counts as unresponsive, or None while it does not.
+    """
+
+    def __init__(self, limit: int = MAX_SILENT_IN_A_ROW, window: int = SILENT_WINDOW) -> None:
+        self.limit = limit
+        self.in_a_row = 0
+        self.window = window
+        self.recent: dict[str, deque[bool]] = {}  # per kind: answered (False) or not (True), latest last
+
+    def record(self, method: str, silent: bool, what: str = "") -> str | None:
+        """Count one request (`silent`: it got no whole answer); `what` is its error, quoted in the reason."""
+        kind = call_kind(method)
+        recent = self.recent.setdefault(kind, deque(maxlen=self.window))
+        recent.append(silent)
+        self.in_a_row = self.in_a_row + 1 if silent else 0
+        last = f" (last: {what})" if what else ""
+        if self.in_a_row >= self.limit:
+            return f"the server did not answer {self.in_a_row} requests in a row{last}"
+        unanswered = sum(recent)
+        if unanswered >= self.limit:
+            return f"the server did not answer {unanswered} of its last {len(recent)} {_KIND_WORDS[kind]}{last}"
+        return None
+
+    def reset(self) -> None:
+        """Forget every count (the teardown starts afresh)."""
+        self.in_a_row = 0
+        self.recent.clear()
+
+
 def near_key(real: str, kind: str) -> str:
     """The key a "near:RULE" probe carries; registered as a secret, since it shows most of the real key."""
     derived = nearmiss.derive("key", kind[len(nearmiss.NEAR_KEY):], real)
     if len(derived) >= MIN_DERIVED_SECRET:
         register_secret(derived)
     return derived
+
+
+#: Hints a probe gives the client about how to put the request on the wire (docs/contract.md point 15:
+#: neither may change the answer); they are taken out of the headers, never sent. FRAMING_HEADER
+#: "chunked" sends the body with chunked transfer coding instead of Content-Length; CASE_HEADER
+#: "lower" or "upper" spells every header name in that case, the key header's too.
+FRAMING_HEADER = "X-Face-Conformance-Framing"
+CASE_HEADER = "X-Face-Conformance-Header-Case"
+
+
+def framed(body: bytes | None, headers: dict[str, str] | None) -> bytes | Iterator[bytes] | None:
+    """The body as httpx should send it: bytes (Content-Length), or an iterator (chunked) when asked."""
+    if body is not None and (headers or {}).get(FRAMING_HEADER) == "chunked":
+        return iter([body[: len(body) // 2], body[len(body) // 2:]])
+    return body
 
 
 def retry_delay(exchange: Exchange, attempt: int) -> float:
@@ -132,7 +200,7 @@ class FaceClient:
         self._lock = threading.Lock()
         self.sent = 0
         self.sent_by_tag: Counter[str] = Counter()
-        self.silent_in_a_row = 0
+        self.silence = Silence()
         self.halted: Inconclusive | None = None
         self._run_deadline = run_deadline
         self._ends = None if run_deadline is None else time.monotonic() + run_deadline
@@ -140,8 +208,13 @@ class FaceClient:
     def reopen(self) -> None:
         """Allow requests again after a halt (for teardown: what was created must still be deleted)."""
         self.halted = None
-        self.silent_in_a_row = 0
+        self.silence.reset()
         self._ends = None  # teardown's few calls, each bounded by --timeout, must still go out
+
+    @property
+    def silent_in_a_row(self) -> int:
+        """Requests in a row, of any kind, that the server left without an answer."""
+        return self.silence.in_a_row
 
     def _halt(self, exc: Inconclusive) -> Inconclusive:
         # Once halted, every further send fails at once: no request is wasted on a server
@@ -182,7 +255,7 @@ class FaceClient:
             reason = ends_the_run(exchange)
             if reason and not forced_403:
                 raise self._halt(Inconclusive(reason, exchange))
-        self._count_silence(exchange)
+        self._count_silence(method, exchange)
         return exchange
 
     def _meet(self, exchange: Exchange) -> None:
@@ -195,23 +268,31 @@ class FaceClient:
             met, self._met = self._met, []
         return met
 
-    def _count_silence(self, exchange: Exchange) -> None:
+    def _count_silence(self, method: str, exchange: Exchange) -> None:
         with self._lock:
             # No answer, or one that broke off or stalled mid-body: either way the server is not talking.
             if (exchange.error or "").startswith(NOT_RECORDED):
                 return
-            self.silent_in_a_row = self.silent_in_a_row + 1 if exchange.error is not None else 0
-            silent = self.silent_in_a_row
-        if silent >= MAX_SILENT_IN_A_ROW:
-            raise self._halt(Unresponsive(
-                f"the server did not answer {silent} requests in a row (last: {exchange.error})", exchange))
+            reason = self.silence.record(method, exchange.error is not None, exchange.error or "")
+        if reason is not None:
+            raise self._halt(Unresponsive(reason, exchange))
 
     def _headers(self, headers: dict[str, str] | None, key: str) -> dict[str, str]:
         out = dict(headers or {})
+        out.pop(FRAMING_HEADER, None)
+        case = out.pop(CASE_HEADER, None)
+        out = self._with_key(out, key)
+        if case in ("lower", "upper"):
+            out = {getattr(k, case)(): v for k, v in out.items()}
+        return out
+
+    def _with_key(self, out: dict[str, str], key: str) -> dict[str, str]:
         if key == "valid":
             out[KEY_HEADER] = self._key
         elif key == "wrong":
             out[KEY_HEADER] = WRONG_KEY
+        elif key == "empty":
+            out[KEY_HEADER] = ""
         elif key.startswith(nearmiss.NEAR_KEY):
             out[KEY_HEADER] = near_key(self._key, key)
         return out
@@ -226,7 +307,8 @@ class FaceClient:
                 self.sent += 1
                 self.sent_by_tag[tag] += 1
             started = wall_clock()
-            request = self._client.build_request(method, path, headers=self._headers(headers, key), content=body)
+            request = self._client.build_request(method, path, headers=self._headers(headers, key),
+                                                 content=framed(body, headers))
             sent = SentRequest(
                 method=method,
                 url=hide_secrets(str(request.url), self._key),

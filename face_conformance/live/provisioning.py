@@ -43,6 +43,14 @@ def _retryable(method: str, exchange: Exchange) -> bool:
     return method in IDEMPOTENT or error.startswith("cannot connect")
 
 
+def _reached_a_server(exchange: Exchange) -> bool:
+    """True when a connection fault shows something on the other end: the connection was made (or
+    reset by the peer while being made), then broke. A refused connection, a failed name lookup or
+    TLS verification say nothing of the kind."""
+    error = exchange.error or ""
+    return not error.startswith("cannot connect") or "reset" in error.lower()
+
+
 def _expect(exchange: Exchange, status: int, what: str) -> Exchange:
     if exchange.status != status:
         raise SetupError(what, exchange)
@@ -74,9 +82,11 @@ class Supporting:
         """
         exchange = self.client.send(method, path, **kw)
         for pause in RETRY_PAUSES_S:
-            # Until the endpoint has answered once, a connection fault means it is unreachable.
             self.answered = self.answered or exchange.answer is not None
-            if not self.answered or not _retryable(method, exchange):
+            # Until the endpoint has answered once, a connection that could not be made means it is
+            # unreachable (the run ends at once); one that was made and then reset is retried (the
+            # very first request too: Create Person Group is a PUT).
+            if not _retryable(method, exchange) or not (self.answered or _reached_a_server(exchange)):
                 break
             self.retries.append(f"{method} {path.split('?', 1)[0]}: {exchange.error}; retried after {pause:g} s")
             self.sleep(pause)

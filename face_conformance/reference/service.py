@@ -11,6 +11,7 @@ reads as one line (`self.fail("404.group-missing", group=group_id)`) wherever it
 
 from __future__ import annotations
 
+import hmac
 import json
 import re
 import threading
@@ -24,6 +25,7 @@ from urllib.parse import unquote
 import httpx
 
 from face_conformance.cases import catalogue
+from face_conformance.reference.jsontext import JsonError, JsonReader
 from face_conformance.reference.model import Face, FaceModel, Group, GuidSource, Person
 
 JSON_CONTENT_TYPE = "application/json; charset=utf-8"
@@ -33,6 +35,11 @@ FORCED_HOLD_SECONDS = 0.01
 NAME_LIMIT = 128  # Create Person Group / Create Person, from the OpenAPI document
 SUPPORT_USER_DATA_LIMIT = 16384  # userData of groups and persons, from the OpenAPI document
 DEFAULT_TOP = 1000
+#: The key header, as `httpx.Headers.raw` gives names (lower case).
+KEY_HEADER = b"ocp-apim-subscription-key"
+#: The charset parameters that name UTF-8, the one encoding of JSON text.
+UTF8_CHARSETS = frozenset({"utf-8", "utf8"})
+UTF8_BOM = b"\xef\xbb\xbf"
 
 
 @dataclass
@@ -254,8 +261,16 @@ class ReferenceService:
         return response
 
     def check_key(self, request: httpx.Request) -> bool:
-        """Whether the subscription key header is the configured key."""
-        return request.headers.get("Ocp-Apim-Subscription-Key") == self.config.key
+        """Whether the request carries the configured key: one key header, not empty, equal to it.
+
+        The key header is the one credential (docs/contract.md point 17). An Authorization header
+        of any scheme, a `subscription-key` query parameter, cookies are never looked at; a key
+        header sent twice, or present but empty, is no key.
+        """
+        given = [value for name, value in request.headers.raw if name.lower() == KEY_HEADER]
+        if len(given) != 1 or not given[0]:
+            return False
+        return hmac.compare_digest(given[0], self.config.key.encode("utf-8"))
 
     # -- routing -----------------------------------------------------------------------------
 
@@ -349,16 +364,53 @@ class ReferenceService:
             self.fail("415.media-type")
 
     def parse_body(self, request: httpx.Request) -> dict[str, Any]:
-        """The JSON object of the body; no bytes at all count as `{}`; else 400 bad-json."""
+        """The JSON object of the body; no bytes at all count as `{}`; else 400 bad-json.
+
+        The text is read by `jsontext.JsonReader` (the reader `json_reader` gives), not Python's
+        json: whatever a body holds (nesting of any depth, numbers of any size, any number of members,
+        duplicated members: docs/contract.md point 18), the answer is 200 or 400, never a crash.
+        """
         if not request.content:
             return {}
+        text = self.body_text(request)
         try:
-            body = json.loads(request.content.decode("utf-8-sig"), parse_constant=_reject_constant)
-        except (ValueError, RecursionError):  # RecursionError: hostile nesting depth
+            body = self.json_reader().read(text)
+        except JsonError:
             self.fail("400.bad-json")
         if not isinstance(body, dict):
             self.fail("400.bad-json")
         return body
+
+    def json_reader(self) -> JsonReader:
+        """The reader of request bodies: iterative, no limits, duplicates last-wins."""
+        return JsonReader()
+
+    def body_charset(self, request: httpx.Request) -> str | None:
+        """The Content-Type's charset parameter, lower case and unquoted; None without one."""
+        for parameter in request.headers.get("Content-Type", "").split(";")[1:]:
+            name, _, value = parameter.partition("=")
+            if name.strip().lower() == "charset":
+                return value.strip().strip('"').strip().lower()
+        return None
+
+    def body_text(self, request: httpx.Request) -> str:
+        """The body's bytes as text (docs/contract.md point 14): UTF-8, strictly; else 400 bad-json.
+
+        A charset other than UTF-8 is refused rather than decoded (JSON text is UTF-8, RFC 8259
+        section 8.1); a UTF-8 byte order mark before the JSON is ignored; bytes that are not UTF-8
+        (a stray continuation byte, an overlong form, an encoded surrogate, a cut sequence, FF) are
+        refused, whatever they would read as in another encoding.
+        """
+        charset = self.body_charset(request)
+        if charset is not None and charset not in UTF8_CHARSETS:
+            self.fail("400.bad-json")
+        raw = request.content
+        if raw.startswith(UTF8_BOM):
+            raw = raw[len(UTF8_BOM) :]
+        try:
+            return raw.decode("utf-8")  # strict: Python's codec refuses overlongs and surrogates too
+        except UnicodeDecodeError:
+            self.fail("400.bad-json")
 
     def user_data_from(self, body: dict[str, Any]) -> str | None:
         """The userData to store: None if absent or null; 400 if not a string or too long."""
@@ -596,11 +648,6 @@ class ReferenceService:
 
 def _raw_path(request: httpx.Request) -> str:
     return request.url.raw_path.split(b"?", 1)[0].decode("ascii", "replace")
-
-
-def _reject_constant(name: str) -> Any:
-    # Python's json takes NaN and Infinity; JSON does not.
-    raise ValueError(f"{name} is not JSON")
 
 
 def _now() -> datetime:

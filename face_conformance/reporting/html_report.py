@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from face_conformance.cases.outcomes import BAD, MEANING, Outcome, Verdict
+from face_conformance.cases.outcomes import BAD, MEANING, Outcome, Verdict, severity
 from face_conformance.evidence.record import RunResult
 from face_conformance.reporting.common import (
     EVIDENCE_LIMIT,
@@ -51,6 +51,7 @@ def render_html(result: RunResult) -> str:
             _overview(result, rows),
             _rows_table(rows),
             _details(rows, har_file(result)),
+            _explored(result.get("explored") or []),
             _observations(result.get("observations") or []),
             _baseline(result.get("baseline")),
             "</main>",
@@ -231,6 +232,35 @@ def _evidence(item: Mapping[str, Any], row: Mapping[str, Any] | None = None) -> 
 
 
 # ---- observations, baseline, footer -------------------------------------------------------------
+
+
+def _explored(sections: list[Mapping[str, Any]]) -> str:
+    """What the verdict rests on: per relation and dimension, the classes tried, their cost, the rows fed."""
+    if not sections:
+        return ""
+    rows = "".join(_explored_row(s) for s in sections)
+    return ('<section id="explored" class="card"><h2>What was explored</h2>'
+            '<p class="lede">Relations and dimensions of the request space (the document\'s x-relations and '
+            "x-dimensions): each class tried, the requests it cost and the rows it fed; and what was not "
+            "tried, with why.</p>"
+            '<table class="rows"><thead><tr><th>relation or dimension</th><th>classes tried</th>'
+            "<th>requests</th><th>rows fed</th><th>not tried</th></tr></thead>"
+            f"<tbody>{rows}</tbody></table></section>")
+
+
+def _explored_row(section: Mapping[str, Any]) -> str:
+    classes = list(section.get("classes") or [])
+    fed: dict[str, str] = {}
+    for cls in classes:
+        for row, verdict in (cls.get("rows") or {}).items():
+            fed[row] = verdict if row not in fed or severity(verdict) < severity(fed[row]) else fed[row]
+    tried = ", ".join(f"{as_text(c.get('class'))} ({as_text(c.get('requests'))})" for c in classes) or "none"
+    missing = ", ".join(as_text(m) for m in section.get("not_tried") or [])
+    why = f' <span class="muted">{esc(section.get("why_not_tried"))}</span>' if missing else ""
+    return (f'<tr data-explored="{esc(section.get("name"))}"><td>{esc(section.get("section"))} '
+            f'<code>{esc(section.get("name"))}</code></td><td>{esc(tried)}</td>'
+            f'<td>{esc(section.get("requests"))}</td><td>{" ".join(pill(v) + " " + esc(r) for r, v in fed.items())}'
+            f"</td><td>{esc(missing or '—')}{why}</td></tr>")
 
 
 def _observations(observations: list[Mapping[str, Any]]) -> str:

@@ -25,7 +25,7 @@ from face_conformance.evidence.recording import Entry
 from face_conformance.evidence.run_record import RunRecord
 
 #: Steps that send probes of their own (the others only read back, set up or tear down).
-PROBE_CALLS = ("run", "recover_after", "concurrent_writes", "training")
+PROBE_CALLS = ("run", "recover_after", "concurrent_writes", "training", "equivalence")
 #: Rows a server shows only when it chooses to (429), or that a run sees only if it is in time (training).
 CHANCE = frozenset({"when-seen", "training"})
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]")
@@ -166,7 +166,7 @@ def line_up(steps: list[dict[str, Any]], a: RunRecord, a_steps: Mapping[int, int
 
 def _probe_record(index: int, step: Mapping[str, Any], a: Answer | None, b: Answer | None, kind: str,
                   why: str) -> dict[str, Any]:
-    probe = step.get("probe") if isinstance(step.get("probe"), dict) else {}
+    probe = next((step[n] for n in ("probe", "spelled") if isinstance(step.get(n), dict)), {})
     return {"step": index, "call": step.get("call"), "label": probe.get("label") or step.get("call"),
             "rows": probe.get("rows", []), "class": kind, "why": why, "a": _side(a), "b": _side(b)}
 

@@ -223,6 +223,11 @@ def _perform(run: Runner, step: dict[str, Any], move: Callable[[Probe], Probe]) 
                 run.run(probe, training=bool(step.get("training", False)))
             else:
                 scenarios.recover_after(run, probe)
+        elif call == "equivalence":
+            scenarios.equivalence(run, str(step.get("base")), move(probe_from_record(step.get("plain"))),
+                                  move(probe_from_record(step.get("spelled"))))
+        elif call == "isolation":
+            scenarios.isolation(run)
         elif call == "concurrent_writes":
             scenarios.concurrent_writes(run, int(step.get("n", 4)))
         elif call == "training":

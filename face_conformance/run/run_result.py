@@ -12,6 +12,7 @@ from face_conformance.config.settings import Settings
 from face_conformance.evidence.record import RunResult
 from face_conformance.evidence.run_record import RunRecord
 from face_conformance.judging.ledger import Ledger, verdict
+from face_conformance.run.explored import explored
 
 
 def now_iso() -> str:
@@ -61,4 +62,5 @@ def build_result(settings: Settings, run: RunRecord, ledger: Ledger, *, started:
         "baseline": baseline_info,
         "restored": run.restored,
         "row_count": len(catalogue.row_ids()),
+        "explored": explored(run, profile=settings.profile, mode=settings.mode),
     }

@@ -33,7 +33,7 @@ from face_conformance.judging.checks import Pending
 from face_conformance.judging.findings import Finding
 from face_conformance.judging.ledger import Ledger
 from face_conformance.judging.oracle import Expectation
-from face_conformance.live.client import FaceClient, ends_the_run
+from face_conformance.live.client import CASE_HEADER, FRAMING_HEADER, FaceClient, ends_the_run
 from face_conformance.live.pacing import make_pacer
 from face_conformance.live.provisioning import Provisioner, SetupError, Supporting
 from face_conformance.live.target import Target
@@ -41,6 +41,9 @@ from face_conformance.live.target import Target
 CONFLICT_RETRIES = 2
 #: Requests of a --budget kept for the live-only rows (parallel writes, training, the updates after).
 LIVE_ROWS_RESERVE = 20
+#: Requests a live run spends on each section of relations and dimensions at most (an endpoint is metered;
+#: mock mode has no cap). A probe starts while its section has room, so a section may end a few over.
+EXPLORE_LIVE = {"credentials": 8, "equivalence": 22, "dimensions": 18, "history": 6}
 F = TypeVar("F", bound=Callable[..., Any])
 
 
@@ -98,6 +101,9 @@ class Runner:
     provisioner: Provisioner = field(init=False)
     pending: list[Pending] = field(default_factory=list)
     recovered: set[str] = field(default_factory=set)  # rows whose error answer a normal update followed
+    #: The answer to each equivalence base written plainly, by base (the relation holds spellings to it).
+    plain_answers: dict[str, Exchange] = field(default_factory=dict)
+    explore_spent: dict[str, int] = field(default_factory=dict)  # requests spent per section of the exploration
     #: How the runner waits (for a conflict to clear, training to end): a replay does not wait.
     sleep: Callable[[float], None] = time.sleep
     #: Group IDs to use instead of fresh ones (a replay takes the recorded run's).
@@ -240,6 +246,25 @@ class Runner:
         """Every finding on a row so far, in the order found (for the cross-row tests)."""
         return [f for f in list(self.ledger.findings) if f.row == row]
 
+    def explore_left(self, section: str) -> bool:
+        """True if a relation or dimension probe may be sent: within --budget, and live within its share.
+
+        A live endpoint is metered and paced, so each section of the exploration of the request
+        space gets a share of requests (`EXPLORE_LIVE`); the report lists what was not tried
+        (`explored`), never dropping it silently. Mock mode has no share: it tries everything.
+        """
+        spent = self.explore_spent.get(section, 0)
+        return self.budget_left() and (self.settings.mode != "live" or spent < EXPLORE_LIVE.get(section, 0))
+
+    @contextmanager
+    def exploring(self, section: str) -> Iterator[None]:
+        """Count the requests sent inside the block against a section's share."""
+        before = self.client.sent
+        try:
+            yield
+        finally:
+            self.explore_spent[section] = self.explore_spent.get(section, 0) + self.client.sent - before
+
     def spend_check(self, rows: tuple[str, ...], *, reserve: bool = True) -> bool:
         """True if a probe may be sent; otherwise say why its rows went unobserved."""
         if self.budget_left(reserve=reserve):
@@ -330,8 +355,12 @@ class Runner:
 
         Thread-safe; once the client has halted, it raises Inconclusive (see `raise_if_halted`).
         """
-        return self.client.send("PATCH", probe.path, headers=probe.headers, body=probe.body, key=probe.key,
-                                tag=tag)
+        headers = probe.headers
+        if probe.framing:
+            headers[FRAMING_HEADER] = probe.framing
+        if probe.header_case:
+            headers[CASE_HEADER] = probe.header_case
+        return self.client.send("PATCH", probe.path, headers=headers, body=probe.body, key=probe.key, tag=tag)
 
     def raise_if_halted(self) -> None:
         """Raise the Inconclusive that halted the client (a quota, an unresponsive server), if one did."""
@@ -374,7 +403,13 @@ class Runner:
             notes.append(Note(f"info.stored-after-{'missing' if sent is None else 'non-string'}", oracle.OK,
                               f"after an update with {what}, Get Face shows userData {stored!r}",
                               got.to_dict("info", "what the face holds afterwards")))
-        return checks.read_after_write(sent, stored, got), notes
+        choices = expectation.user_data_choices
+        if len(choices) > 1 and stored in choices:  # point 18: either reading conforms; say which
+            wins = "first" if stored == choices[0] else "last"
+            notes.append(Note(f"info.duplicate-member-{wins}-wins", oracle.OK,
+                              f"a duplicated userData member is read {wins}-wins",
+                              got.to_dict("info", "what the face holds afterwards")))
+        return checks.read_after_write(sent, stored, got, choices), notes
 
     @recorded_step("flush")
     def flush(self, *, record: bool = True) -> list[Finding]:

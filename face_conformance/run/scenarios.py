@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import threading
 import time
+from dataclasses import replace
 
 from face_conformance.cases import catalogue
 from face_conformance.cases.probes import Probe, user_data_body
+from face_conformance.cases.world import FaceRef
 from face_conformance.evidence.exchange import Exchange
 from face_conformance.judging import checks, oracle
 from face_conformance.judging.findings import Finding
@@ -82,6 +84,11 @@ def concurrent_writes(runner: Runner, n: int = 4) -> list[Finding]:
               for i, v in enumerate(values)]
     barrier = threading.Barrier(n)
     results: list[Exchange | None] = [None] * n
+    # x.isolation: a face of another person is written at the same time, and must not conflict.
+    sibling = runner.world.sibling
+    beside = runner.probe_on_face("an update of another person's face during the parallel updates",
+                                  rows=(checks.ISOLATION,), body=user_data_body(runner.marker()))
+    beside_result: list[Exchange | None] = [None]
 
     def worker(i: int) -> None:
         try:
@@ -93,8 +100,21 @@ def concurrent_writes(runner: Runner, n: int = 4) -> list[Finding]:
         except Inconclusive:
             results[i] = None  # the client is halted; the main thread raises it below
 
+    def beside_worker() -> None:
+        try:
+            barrier.wait(timeout=10)
+        except threading.BrokenBarrierError:
+            pass
+        try:
+            beside_result[0] = runner.send_once(_at(beside, sibling), tag=checks.ISOLATION)
+        except Inconclusive:
+            beside_result[0] = None
+
     threads = [threading.Thread(target=worker, args=(i,), daemon=True) for i in range(n)]
-    runner.force("slow-writes", n)  # the embedded reference: hold these writes, so they overlap
+    if sibling is not None:
+        barrier = threading.Barrier(n + 1)
+        threads.append(threading.Thread(target=beside_worker, daemon=True))
+    runner.force("slow-writes", n + 1)  # the embedded reference: hold these writes, so they overlap
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -102,6 +122,8 @@ def concurrent_writes(runner: Runner, n: int = 4) -> list[Finding]:
     runner.force("slow-writes", 0)
     runner.raise_if_halted()
     findings = _judge_parallel(runner, values, results, before) + runner.met_on_the_way()
+    if sibling is not None:
+        findings += _judge_beside(runner, sibling, beside, beside_result[0])
     runner.keep(findings)
     if runner.smoke:
         # Smoke: the update during training comes next, and a conflict that never clears fails it.
@@ -119,6 +141,71 @@ def _judge_parallel(runner: Runner, values: list[str], results: list[Exchange | 
         return findings + [checks.read_back_failed(checks.PARALLEL, exc, exc.exchange)]
     runner.world.remember(runner.world.face, stored)
     return findings + [checks.parallel_outcome(values, results, before, stored, got)]
+
+
+def _at(probe: Probe, face: FaceRef) -> Probe:
+    return replace(probe, group=face.group, person=face.person, face=face.face)
+
+
+def _judge_beside(runner: Runner, face: FaceRef, probe: Probe, exchange: Exchange | None) -> list[Finding]:
+    """The update of another person's face sent with the parallel updates: 200, and stored (x.isolation)."""
+    if exchange is None:
+        return []
+    findings = checks.unaffected("another person's face was being written", oracle.OK, exchange)
+    if exchange.status == 200:
+        try:
+            stored, got = runner.calls.get_face(face)
+        except SetupError as exc:
+            return findings + [checks.read_back_failed(checks.READ_AFTER_WRITE, exc, exc.exchange)]
+        assert runner.world is not None
+        runner.world.remember(face, stored)
+        findings += checks.read_after_write(oracle.expect(probe, runner.world).user_data, stored, got)
+    return findings
+
+
+# -- relations -----------------------------------------------------------------------------------
+
+@recorded_step("equivalence")
+def equivalence(runner: Runner, base: str, plain: Probe, spelled: Probe) -> list[Finding]:
+    """A request spelled another way gets the row the plainly written one gets (docs/contract.md point 15).
+
+    The plainly written request of each base is sent once, the first time its base comes up; the
+    spelled one is judged by the oracle as any probe is, and its answer is held to the plain one's.
+    """
+    assert runner.world is not None
+    findings: list[Finding] = []
+    if base not in runner.plain_answers:
+        seen = runner.observe(plain)
+        runner.keep(seen.findings, seen.notes)
+        findings += seen.findings
+        runner.plain_answers[base] = seen.exchange
+    seen = runner.observe(spelled)
+    row = oracle.expect(plain, runner.world).primary
+    relation = f"relation equivalence ({spelled.label.split('/', 1)[-1]})"
+    related = seen.findings + checks.same_answer(relation, row, runner.plain_answers[base], seen.exchange)
+    runner.keep(related, seen.notes)
+    return findings + related
+
+
+@recorded_step("isolation")
+def isolation(runner: Runner) -> list[Finding]:
+    """Every face but the one under test still holds what the run last wrote to it (x.isolation)."""
+    assert runner.world is not None
+    runner.flush()
+    findings: list[Finding] = []
+    for face in runner.world.faces:
+        if face == runner.world.face:
+            continue  # written by nearly every probe: x.read-after-write and x.no-change-on-error judge it
+        before = runner.world.believed(face)
+        try:
+            now, got = runner.calls.get_face(face)
+        except SetupError as exc:
+            findings.append(checks.read_back_failed(checks.ISOLATION, exc, exc.exchange))
+            continue
+        runner.world.remember(face, now)
+        findings.append(checks.untouched(face, before, now, got, after="every update of the run's other face"))
+    runner.keep(findings)
+    return findings
 
 
 # -- training ----------------------------------------------------------------------------------
@@ -160,6 +247,21 @@ def _update_while_training(runner: Runner, group: str) -> list[Finding]:
         # Training ended between the status read and the update: nothing was shown either way.
         findings = [f for f in findings if f.row != oracle.TRAINING]
         runner.unreachable(oracle.TRAINING, "training finished while the update was in flight")
+    runner.keep(findings, seen.notes)
+    return findings + _idle_group_while_training(runner, group)
+
+
+def _idle_group_while_training(runner: Runner, group: str) -> list[Finding]:
+    """While one group trains, a request to the run's other group answers as it does idle (x.isolation)."""
+    world = runner.world
+    assert world is not None
+    if not world.other_group or not world.other_person:
+        return []
+    probe = Probe(label="an idle group, while another trains", group=world.other_group, person=world.other_person,
+                  face=world.face.face, body=user_data_body(runner.marker()), rows=(checks.ISOLATION,))
+    seen = runner.observe(probe)
+    findings = seen.findings + checks.unaffected(f"group {group} was training",
+                                                 oracle.expect(probe, world).primary, seen.exchange)
     runner.keep(findings, seen.notes)
     return findings
 

@@ -15,13 +15,21 @@ import re
 import time
 import unicodedata
 from collections.abc import Mapping
+from datetime import UTC, datetime
 from typing import Any, ClassVar
 
 import httpx
 
 from face_conformance.reference.asgi import WIRE_FAULT, WireFault
-from face_conformance.reference.model import Face, Person
-from face_conformance.reference.service import ReferenceConfig, ReferenceService, Reject
+from face_conformance.reference.jsontext import JsonReader, unescape
+from face_conformance.reference.model import Face, Group, Person
+from face_conformance.reference.service import (
+    UTF8_BOM,
+    UTF8_CHARSETS,
+    ReferenceConfig,
+    ReferenceService,
+    Reject,
+)
 from face_conformance.zoo.registry import register
 
 #: Every Nth request of a rate-limiting variant gets a 429 (often enough to be seen in a smoke run).
@@ -878,3 +886,246 @@ class WrongKeyWrites(ReferenceService):
                         self.store_user_data(ref.face, value)
             return False
         return super().check_key(request)
+
+
+# -- the same request spelled differently (docs/contract.md point 15) -------------------------------
+
+#: One escape of a JSON string's inside, left to right: a \u pair (12 characters), one \u escape, or `\x`.
+_ESCAPE_IN_STRING = re.compile(r"\\u[dD][89abAB][0-9a-fA-F]{2}\\u[dD][c-fC-F][0-9a-fA-F]{2}|\\u[0-9a-fA-F]{4}|\\.")
+
+
+class _UnicodeEscapesKept(JsonReader):
+    def string_value(self, raw: str) -> Any:
+        """`\\n`, `\\"` and the like decoded; a `\\uXXXX` escape kept as its six characters."""
+        return _ESCAPE_IN_STRING.sub(lambda m: m[0] if m[0].startswith("\\u") else unescape(m[0]), raw)
+
+
+@register("stores-escapes-raw", "broken", "x.read-after-write",
+          "leaves \\uXXXX escapes in userData undecoded: stores the six characters \\u00e9 for é",
+          also=("200.ok",), profile="full")
+class StoresEscapesRaw(ReferenceService):
+    def json_reader(self) -> JsonReader:
+        """A naive reader that decodes the one-character escapes only."""
+        return _UnicodeEscapesKept()
+
+
+class _SurrogateEscapesSplit(JsonReader):
+    def string_value(self, raw: str) -> Any:
+        """Each `\\u` escape decoded on its own: the two halves of a pair become two U+FFFD."""
+        return _ESCAPE_IN_STRING.sub(lambda m: "\ufffd\ufffd" if len(m[0]) == 12 else unescape(m[0]), raw)
+
+
+@register("splits-surrogate-escapes", "broken", "x.read-after-write",
+          "stores a surrogate pair written as two \\u escapes (\\ud83d\\ude00) as two U+FFFD", profile="full")
+class SplitsSurrogateEscapes(ReferenceService):
+    def json_reader(self) -> JsonReader:
+        """A reader that converts each UTF-16 unit of an escape to a character by itself."""
+        return _SurrogateEscapesSplit()
+
+
+class _NamesAsWritten(JsonReader):
+    def member_name(self, raw: str) -> str:
+        """The name as written: `\\u0075serData` is not userData."""
+        return raw
+
+
+@register("escaped-member-name-ignored", "broken", "x.read-after-write",
+          "finds userData by its name as written: {\"\\u0075serData\": \"x\"} gets 200 and keeps the old value",
+          profile="full")
+class EscapedMemberNameIgnored(ReferenceService):
+    def json_reader(self) -> JsonReader:
+        """Member names matched on the raw text, escapes and all."""
+        return _NamesAsWritten()
+
+    def store_user_data(self, face: Face, value: str | None) -> None:
+        """No userData found, nothing written (what `{}` does is the page's latitude; this is not the fault)."""
+        if value is not None:
+            super().store_user_data(face, value)
+
+
+class _Spelled(str):
+    """A decoded string that remembers how it was written."""
+
+    spelled: str
+
+
+class _KeepsSpelling(JsonReader):
+    def string_value(self, raw: str) -> Any:
+        """The decoded string, carrying its JSON spelling."""
+        value = _Spelled(unescape(raw))
+        value.spelled = raw
+        return value
+
+
+@register("length-of-raw-json", "broken", "200.ok",
+          "counts the 1KB limit on userData as written in the JSON (escapes included), not on its value",
+          profile="full")
+class LengthOfRawJson(ReferenceService):
+    def json_reader(self) -> JsonReader:
+        """A reader that keeps each string's spelling beside its value."""
+        return _KeepsSpelling()
+
+    def user_data_too_long(self, value: str) -> bool:
+        """The spelling's UTF-8 bytes over 1024: 1000 × `\\u0061` is 6000."""
+        return super().user_data_too_long(getattr(value, "spelled", value))
+
+    def store_user_data(self, face: Face, value: str | None) -> None:
+        """The value itself."""
+        super().store_user_data(face, None if value is None else str(value))
+
+
+# -- the body's bytes (point 14) -----------------------------------------------------------------------
+
+
+@register("accepts-invalid-utf8", "broken", "400.bad-json",
+          "decodes a body that is not UTF-8 with replacement characters and answers 200",
+          also=("x.read-after-write",), profile="full")
+class AcceptsInvalidUtf8(ReferenceService):
+    def body_text(self, request: httpx.Request) -> str:
+        """The reference's decoding; bytes that are not UTF-8 become U+FFFD instead of a 400."""
+        try:
+            return super().body_text(request)
+        except Reject:
+            if self.body_charset(request) not in (None, *UTF8_CHARSETS):
+                raise
+            return request.content.removeprefix(UTF8_BOM).decode("utf-8", "replace")
+
+
+# -- values at the edges (point 18) ----------------------------------------------------------------------
+
+
+class _RecursionAt512(JsonReader):
+    MAX_DEPTH = 512
+
+    def too_deep(self, depth: int, position: int) -> None:
+        """What a recursive parser's stack does."""
+        raise RecursionError("maximum recursion depth exceeded while decoding a JSON object")
+
+
+@register("deep-nesting-500", "broken", "x.documented-status", "answers 500 to a body nested deeper than 512 levels",
+          also=("200.ok",), profile="full")
+class DeepNesting500(Crash):
+    def json_reader(self) -> JsonReader:
+        """A recursive reader whose stack ends at depth 512."""
+        return _RecursionAt512()
+
+    def parse_body(self, request: httpx.Request) -> dict[str, Any]:
+        """The reference's parse; the RecursionError left unhandled."""
+        try:
+            return super().parse_body(request)
+        except RecursionError:
+            raise Reject(self.crash()) from None
+
+
+_INT64 = range(-(2**63), 2**63)
+_INTEGER = re.compile(r"-?[0-9]+")
+
+
+class _Int64Numbers(JsonReader):
+    def number(self, text: str) -> Any:
+        """An int64 or a double, as a typed reader binds numbers; out of range is an OverflowError."""
+        if _INTEGER.fullmatch(text):
+            if len(text.lstrip("-").lstrip("0")) > 19 or int(text) not in _INT64:
+                raise OverflowError(f"{text[:30]} does not fit in a 64-bit integer")
+            return int(text)
+        value = float(text)
+        if value in (float("inf"), float("-inf")):
+            raise OverflowError(f"{text[:30]} does not fit in a double")
+        return value
+
+
+@register("big-number-500", "broken", "x.documented-status",
+          "answers 500 to a number beyond the 64-bit range (int64, double) anywhere in the body",
+          also=("200.ok", "400.bad-json"), profile="full")
+class BigNumber500(Crash):
+    def json_reader(self) -> JsonReader:
+        """A reader that converts every number to int64 or double."""
+        return _Int64Numbers()
+
+    def parse_body(self, request: httpx.Request) -> dict[str, Any]:
+        """The reference's parse; the OverflowError left unhandled."""
+        try:
+            return super().parse_body(request)
+        except OverflowError:
+            raise Reject(self.crash()) from None
+
+
+# -- credentials (point 17) --------------------------------------------------------------------------------
+
+
+@register("bearer-accepted", "broken", "401.invalid-key",
+          "lets a request with an Authorization: Bearer header through, whatever the token and the key",
+          also=("x.auth-first",), profile="full")
+class BearerAccepted(ReferenceService):
+    def check_key(self, request: httpx.Request) -> bool:
+        """A Bearer token counts as signed in; it is never checked."""
+        scheme = request.headers.get("Authorization", "").split(" ", 1)[0]
+        return scheme.lower() == "bearer" or super().check_key(request)
+
+
+@register("empty-key-accepted", "broken", "401.invalid-key", "accepts a key header that is present but empty",
+          also=("x.auth-first",), profile="full")
+class EmptyKeyAccepted(ReferenceService):
+    def check_key(self, request: httpx.Request) -> bool:
+        """An empty key header passes (the check was `if key and key != expected`)."""
+        return request.headers.get("Ocp-Apim-Subscription-Key") == "" or super().check_key(request)
+
+
+@register("query-key-wins", "broken", "401.invalid-key",
+          "a subscription-key query parameter, whatever its value, is taken in place of the key check",
+          also=("x.auth-first",), profile="full")
+class QueryKeyWins(ReferenceService):
+    def check_key(self, request: httpx.Request) -> bool:
+        """A key in the query passes unchecked; only without one is the header compared."""
+        return "subscription-key" in request.url.params or super().check_key(request)
+
+
+# -- isolation (x.isolation) -------------------------------------------------------------------------------
+
+#: Every Nth successful update of `write-leaks-to-sibling` also writes another face.
+LEAK_EVERY = 5
+
+
+@register("training-blocks-every-group", "broken", "x.isolation",
+          "while any group trains, updates in every group get 409 PersonGroupTrainingNotFinished",
+          also=("200.ok", "409.training"), profile="full")
+class TrainingBlocksEveryGroup(ReferenceService):
+    def group_is_training(self, group: Group) -> bool:
+        """One training flag for the whole service."""
+        return any(self.training_state(g) == "running" for g in self.model.list_groups(None, 10**9))
+
+    def train_group(self, request: httpx.Request, group_id: str) -> httpx.Response:
+        """The reference's Train, with its own group's state (so that Train itself is not the fault)."""
+        group = self.resolve_group(group_id)
+        if self.training_state(group) != "running":
+            self.model.start_training(group, self.clock(), datetime.now(UTC))
+        return self.empty(202)
+
+
+@register("write-leaks-to-sibling", "broken", "x.isolation",
+          f"every {LEAK_EVERY}th successful update also writes its userData into another face of the group",
+          also=("x.read-after-write", "x.no-change-on-error"), profile="full")
+class WriteLeaksToSibling(ReferenceService):
+    def __init__(self, config: ReferenceConfig | None = None) -> None:
+        super().__init__(config)
+        self._writes = 0
+
+    def write_face(self, face: Face, value: str | None) -> None:
+        """The reference's write; every LEAK_EVERY-th one is also stored in the group's first other face."""
+        super().write_face(face, value)
+        with self._lock:
+            self._writes += 1
+            leak = self._writes % LEAK_EVERY == 0
+        if leak:
+            sibling = next((f for f in _faces_of_group_with(self, face) if f is not face), None)
+            if sibling is not None:
+                self.store_user_data(sibling, value)
+
+
+def _faces_of_group_with(service: ReferenceService, face: Face) -> list[Face]:
+    """Every face of the group that holds `face`, persons and faces in the order they were made."""
+    for group in service.model.list_groups(None, 10**9):
+        faces = [f for person in group.persons.values() for f in person.faces.values()]
+        if any(f is face for f in faces):
+            return faces
+    return []

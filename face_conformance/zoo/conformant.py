@@ -16,8 +16,15 @@ import httpx
 
 from face_conformance.cases import catalogue
 from face_conformance.reference.asgi import ENCODED_BODY, WIRE_FAULT, WireFault
+from face_conformance.reference.jsontext import JsonReader
 from face_conformance.reference.model import Face, Group
-from face_conformance.reference.service import JSON_CONTENT_TYPE, ReferenceConfig, ReferenceService, RouteMatch
+from face_conformance.reference.service import (
+    JSON_CONTENT_TYPE,
+    UTF8_BOM,
+    ReferenceConfig,
+    ReferenceService,
+    RouteMatch,
+)
 from face_conformance.zoo.registry import register
 
 #: Every Nth request of a rate-limiting variant gets a 429.
@@ -305,3 +312,95 @@ class ResetsDuringSetup(ReferenceService):
             response.extensions[WIRE_FAULT] = WireFault(drop_after=0)
             return response
         return super().handle(request)
+
+
+# -- the body's bytes and values at the edges (docs/contract.md points 14, 15 and 18) ------------------
+
+
+class _DepthLimit64(JsonReader):
+    MAX_DEPTH = 64
+
+
+@register("parser-depth-limit-400", "conformant", "200.ok",
+          "a parser limit: a body nested deeper than 64 levels gets 400 BadArgument (a warning, point 18)",
+          profile="full")
+class ParserDepthLimit400(ReferenceService):
+    def json_reader(self) -> JsonReader:
+        """A reader that refuses nesting past 64 (the reference's has no limit)."""
+        return _DepthLimit64()
+
+
+class _MemberLimit1000(JsonReader):
+    MAX_MEMBERS = 1000
+
+
+@register("member-limit-400", "conformant", "200.ok",
+          "a parser limit: an object of more than 1000 members gets 400 BadArgument (a warning, point 18)",
+          profile="full")
+class MemberLimit400(ReferenceService):
+    def json_reader(self) -> JsonReader:
+        """A reader that refuses an object's 1001st member (the reference's has no limit)."""
+        return _MemberLimit1000()
+
+
+@register("bom-rejected", "conformant", "400.bad-json",
+          "a UTF-8 byte order mark before the JSON gets 400 BadArgument (the reference skips it)", profile="full")
+class BomRejected(ReferenceService):
+    def body_text(self, request: httpx.Request) -> str:
+        """A BOM is not JSON text."""
+        if request.content.startswith(UTF8_BOM):
+            self.fail("400.bad-json")
+        return super().body_text(request)
+
+
+class _FirstWins(JsonReader):
+    def set_member(self, obj: dict[str, Any], name: str, value: Any) -> None:
+        """A duplicated member keeps its first value."""
+        obj.setdefault(name, value)
+
+
+@register("duplicates-first-wins", "conformant", "x.read-after-write",
+          "a duplicated member is read first-wins ({\"userData\": \"a\", \"userData\": \"b\"} stores a)",
+          profile="full")
+class DuplicatesFirstWins(ReferenceService):
+    def json_reader(self) -> JsonReader:
+        """A reader that keeps the first of duplicated members (the reference keeps the last)."""
+        return _FirstWins()
+
+
+class _CaseInsensitiveUserData(JsonReader):
+    def member_name(self, raw: str) -> str:
+        """Any spelling of userData in any letter case binds as userData, as ASP.NET Core's binder does."""
+        name = super().member_name(raw)
+        return "userData" if name.lower() == "userdata" else name
+
+
+@register("member-names-case-insensitive", "conformant", "x.read-after-write",
+          "binds member names without letter case: {\"UserData\": \"x\"} and {\"USERDATA\": \"x\"} store x",
+          profile="full")
+class MemberNamesCaseInsensitive(ReferenceService):
+    def json_reader(self) -> JsonReader:
+        """A reader that folds the case of the userData member's name."""
+        return _CaseInsensitiveUserData()
+
+
+#: The charsets `utf16-charset-decoded` reads besides UTF-8, and the codec each names.
+UTF16_CHARSETS = {"utf-16": "utf-16", "utf-16le": "utf-16-le", "utf-16be": "utf-16-be"}
+
+
+@register("utf16-charset-decoded", "conformant", "400.bad-json",
+          "decodes a body whose Content-Type says charset=utf-16 (-le, -be) in that charset; the reference refuses it",
+          profile="full")
+class Utf16CharsetDecoded(ReferenceService):
+    def body_text(self, request: httpx.Request) -> str:
+        """UTF-16 as labelled (a BOM says the byte order; none means big-endian, RFC 2781); else the reference's."""
+        codec = UTF16_CHARSETS.get(self.body_charset(request) or "")
+        if codec is None:
+            return super().body_text(request)
+        raw = request.content
+        if codec == "utf-16" and not raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+            codec = "utf-16-be"
+        try:
+            return raw.decode(codec).removeprefix("\ufeff")
+        except UnicodeDecodeError:
+            self.fail("400.bad-json")

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+import socket
+import struct
 import threading
 import time
 from collections.abc import Awaitable, Callable, Iterator
@@ -209,6 +211,25 @@ async def close_mid_answer(request: RawRequest, writer: Writer, server: HostileS
     return False
 
 
+async def reset_connection(request: RawRequest, writer: Writer, server: HostileServer) -> bool:
+    """Read the request, then reset the connection (a TCP RST: SO_LINGER 0) without a byte of answer."""
+    sock = writer.get_extra_info("socket")
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    server.resets += 1
+    return False
+
+
+def first_requests(count: int = 1) -> Callable[[RawRequest], bool]:
+    """A `sabotage` predicate: true for the first `count` requests the server gets, false after."""
+    seen = [0]
+
+    def first(request: RawRequest) -> bool:
+        seen[0] += 1
+        return seen[0] <= count
+
+    return first
+
+
 async def never_answer(request: RawRequest, writer: Writer, server: HostileServer) -> bool:
     """Read the request, then say nothing until the server stops."""
     server.hung += 1
@@ -283,6 +304,7 @@ class HostileServer:
         self.huge_bytes = huge_bytes
         self.huge_sent: list[int] = []
         self.hung = 0
+        self.resets = 0
         self.connections = 0
         self.requests: list[RawRequest] = []
         self.port: int | None = None

@@ -193,10 +193,48 @@ def test_body_that_is_not_a_json_object_must_be_bad_json(body: bytes) -> None:
     assert outcome(p, answered("200"))["400.bad-json"] == {"fail"}
 
 
-def test_body_that_is_not_utf8_may_be_accepted_or_rejected() -> None:
-    p = probe(body=b'{"userData": "\xff"}')
+@pytest.mark.parametrize("bad", [b"\xff", b"\x80", b"\xc0\xaf", b"\xed\xa0\x80", b"\xe2\x82"])
+@pytest.mark.parametrize("content_type", [None, "application/json", "application/json; charset=utf-8"])
+def test_body_that_is_not_utf8_must_be_rejected(bad: bytes, content_type: str | None) -> None:
+    """Point 14: JSON text is UTF-8; without another charset, bytes that are not UTF-8 are bad JSON."""
+    p = probe(body=b'{"userData": "a' + bad + b'z"}', content_type=content_type)
+    assert expect(p, world()).primary == "400.bad-json"
+    assert outcome(p, answered("200"))["400.bad-json"] == ({"warn"} if content_type is None else {"fail"})
+    assert outcome(p, answered("400"))["400.bad-json"] == {"pass"}
+
+
+def test_a_byte_order_mark_may_be_ignored_or_rejected() -> None:
+    p = probe(body=b"\xef\xbb\xbf" + user_data_body("bom"))
+    assert expect(p, world()).user_data == "bom"
     assert outcome(p, answered("200"))["200.ok"] == {"pass"}
     assert outcome(p, answered("400"))["400.bad-json"] == {"info"}
+
+
+def test_another_charset_may_be_decoded_or_refused() -> None:
+    p = probe(body='{"userData": "é"}'.encode("utf-16"), content_type="application/json; charset=utf-16")
+    assert expect(p, world()).user_data == "é"
+    assert outcome(p, answered("200"))["200.ok"] == {"pass"}
+    assert outcome(p, answered("400"))["400.bad-json"] == {"info"}
+    assert outcome(p, answered("415"))["415.media-type"] == {"info"}
+
+
+def test_a_duplicated_member_may_be_read_first_or_last() -> None:
+    p = probe(body=b'{"userData": "first", "userData": "last"}')
+    assert expect(p, world()).user_data_choices == ("first", "last")
+    assert outcome(p, answered("200"))["200.ok"] == {"pass"}
+
+
+@pytest.mark.parametrize("body", [
+    b'{"userData": "x", "deep": ' + b'{"a": ' * 5000 + b"1" + b"}" * 5000 + b"}",
+    b'{"userData": "x", "big": ' + b"9" * 5000 + b"}",
+    b'{"userData": "x", "huge": 1e400, "tiny": 1e-400, "int64": 18446744073709551616}',
+], ids=["nested-5000", "5000-digits", "beyond-double"])
+def test_values_at_the_edges_are_valid_json_a_server_should_accept(body: bytes) -> None:
+    """Point 18: deep nesting and big numbers in an unknown member are JSON; refusing them is a warning."""
+    p = probe(body=body)
+    assert expect(p, world()).primary == "200.ok"
+    assert outcome(p, answered("200"))["200.ok"] == {"pass"}
+    assert outcome(p, answered("400"))["200.ok"] == {"warn"}
 
 
 def test_deeply_nested_body_is_read_as_bad_json_not_a_crash() -> None:

@@ -83,3 +83,20 @@ def test_a_timeout_or_an_answer_is_not_retried(first: Any) -> None:
     with pytest.raises(SetupError):
         calls.get_face(FACE)
     assert client.sent == ["GET"] and not calls.retries
+
+
+@pytest.mark.parametrize("reset", [RESET, "connection broken while reading: [Errno 104] Connection reset by peer",
+                                   "cannot connect: [Errno 104] Connection reset by peer"])
+def test_a_reset_on_the_very_first_request_is_retried(reset: str) -> None:
+    """A reset shows a server on the other end: the first call (a PUT) is retried like any other."""
+    calls, client, pauses = supporting(reset, (200, b""), answered=False)
+    calls.create_group("g")
+    assert client.sent == ["PUT", "PUT"] and pauses == [RETRY_PAUSES_S[0]]
+    assert calls.answered and len(calls.retries) == 1 and "PUT" in calls.retries[0]
+
+
+def test_a_post_that_connected_before_any_answer_is_still_not_retried() -> None:
+    calls, client, _ = supporting(RESET, answered=False)
+    with pytest.raises(SetupError):
+        calls.create_person("g", "name")
+    assert client.sent == ["POST"] and not calls.retries

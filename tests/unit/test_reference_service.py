@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 import threading
+import time
 import uuid
 from typing import Any
 
@@ -685,3 +686,311 @@ def test_public_names() -> None:
         "asgi_app",
         "serve",
     ]
+
+
+# -- docs/contract.md points 14-18 and x.isolation ------------------------------------------------
+
+
+def send(world: World, content: Any, *, headers: dict[str, str] | None = None, path: str | None = None,
+         params: dict[str, str] | None = None, key: str | None = KEY) -> httpx.Response:
+    """One PATCH straight into `handle`, headers exactly as given (the key header unless key is None)."""
+    sent = {} if key is None else {"Ocp-Apim-Subscription-Key": key}
+    sent.update(headers if headers is not None else {"Content-Type": "application/json"})
+    request = httpx.Request("PATCH", API + (path or world.face_path()), headers=sent, params=params, content=content)
+    return world.service.handle(request)
+
+
+INVALID_UTF8 = {
+    "lone-continuation": b"\x80",
+    "overlong-solidus": b"\xc0\xaf",
+    "encoded-surrogate": b"\xed\xa0\x80",
+    "truncated-sequence": b"\xe2\x82",
+    "byte-ff": b"\xff",
+    "beyond-unicode": b"\xf4\x90\x80\x80",
+    "latin-1-e-acute": b"\xe9",  # é in ISO-8859-1: would parse in another encoding
+}
+
+
+@pytest.mark.parametrize("content_type", ["application/json", "application/json; charset=utf-8",
+                                          'application/json; charset="UTF-8"', "application/json;charset=utf8", None])
+@pytest.mark.parametrize("bad", INVALID_UTF8.values(), ids=INVALID_UTF8.keys())
+def test_point_14_a_body_that_is_not_utf8_is_bad_json(world: World, bad: bytes, content_type: str | None) -> None:
+    assert world.patch({"userData": "before"}).status_code == 200
+    headers = {} if content_type is None else {"Content-Type": content_type}
+    assert_row(send(world, b'{"userData": "a' + bad + b'b"}', headers=headers), "400.bad-json")
+    assert world.stored() == "before"
+
+
+@pytest.mark.parametrize(("content", "content_type", "stored"), [
+    (b'\xef\xbb\xbf{"userData": "bom"}', "application/json", "bom"),  # a BOM is ignored
+    (b'\xef\xbb\xbf\xef\xbb\xbf{"userData": "two"}', "application/json", None),  # a second one is not JSON
+    ('{"userData": "u16"}'.encode("utf-16"), "application/json; charset=utf-16", None),  # another charset: refused
+    (b'{"userData": "ascii"}', "application/json; charset=utf-16", None),  # ... even when UTF-8 would read it
+    (b'{"userData": "latin"}', "application/json; charset=iso-8859-1", None),
+], ids=["bom-ignored", "second-bom", "utf-16", "utf-16-label-on-utf-8", "latin-1"])
+def test_point_14_a_byte_order_mark_is_ignored_and_other_charsets_refused(
+        world: World, content: bytes, content_type: str, stored: str | None) -> None:
+    assert world.patch({"userData": "before"}).status_code == 200
+    answer = send(world, content, headers={"Content-Type": content_type})
+    if stored is None:
+        assert_row(answer, "400.bad-json")
+        assert world.stored() == "before"
+    else:
+        assert answer.status_code == 200
+        assert world.stored() == stored
+
+
+def _escape_all(text: str) -> str:
+    """Every character of a JSON string written as \\u escapes (astral ones as a surrogate pair)."""
+    units = text.encode("utf-16-be", "surrogatepass")
+    return "".join(f"\\u{units[i]:02x}{units[i + 1]:02x}" for i in range(0, len(units), 2))
+
+
+def _spellings(value: Any) -> dict[str, tuple[bytes, dict[str, str]]]:
+    """One update (the value, beside an unknown member) spelled in every way point 15 names."""
+    plain = {"note": "n/a", "userData": value}
+    text = json.dumps(value, ensure_ascii=False)
+    json_type = {"Content-Type": "application/json"}
+    escaped = f'"{_escape_all(value)}"' if isinstance(value, str) else text
+    return {
+        "plain": (json.dumps(plain, ensure_ascii=False).encode(), json_type),
+        "pretty-crlf-tabs": (json.dumps(plain, indent="\t", ensure_ascii=False).replace("\n", "\r\n").encode(),
+                             json_type),
+        "members-reordered": (f'{{ "userData" : {text} , "note" : "n\\/a" }}'.encode(), json_type),
+        "escape-non-ascii": (json.dumps(plain, ensure_ascii=True).encode(), json_type),
+        "escape-all-and-names": (f'{{"{_escape_all("note")}": "n/a", "{_escape_all("userData")}": {escaped}}}'
+                                 .encode(), json_type),
+        "header-names-lower": (json.dumps(plain).encode(), {"content-type": "application/json"}),
+        "header-names-upper": (json.dumps(plain).encode(), {"CONTENT-TYPE": "application/json"}),
+        "chunked": (iter([json.dumps(plain).encode()[:7], json.dumps(plain).encode()[7:]]), json_type),  # type: ignore[dict-item]
+    }
+
+
+@pytest.mark.parametrize(("value", "row"), [
+    ("café ☕ 😀 𝔘 a/b </script> back\\slash \"q\"", None),
+    ("x" * 990, None),
+    ("é" * 1025, "400.userdata-too-long"),
+    (1024, "400.bad-json"),
+], ids=["non-ascii-astral-solidus", "ascii-near-limit", "over-limit", "non-string"])
+def test_point_15_the_same_request_spelled_differently_gets_the_same_answer(world: World, value: Any,
+                                                                           row: str | None) -> None:
+    for name, (content, headers) in _spellings(value).items():
+        assert world.patch({"userData": "before"}).status_code == 200
+        key_header = {k.lower() if "lower" in name else k.upper() if "upper" in name else k: v
+                      for k, v in {"Ocp-Apim-Subscription-Key": KEY}.items()}
+        request = httpx.Request("PATCH", API + world.face_path(), headers={**key_header, **headers}, content=content)
+        if name == "chunked":
+            assert request.headers["Transfer-Encoding"] == "chunked" and "Content-Length" not in request.headers
+        answer = world.service.handle(request)
+        if row is None:
+            assert answer.status_code == 200, (name, answer.text)
+            assert world.stored() == value, name
+        else:
+            assert_row(answer, row)
+            assert world.stored() == "before", name
+
+
+def test_point_15_member_names_are_case_sensitive(world: World) -> None:
+    assert world.patch({"userData": "before"}).status_code == 200
+    assert world.patch({"UserData": "x", "USERDATA": "y"}).status_code == 200
+    assert world.stored() is None  # only unknown members: as {}
+
+
+@pytest.mark.parametrize("before", ["same-twice", "over-same", "over-empty", "over-null", "over-long",
+                                    "after-bad-json", "after-too-long", "after-conflict", "after-401"])
+@pytest.mark.parametrize("value", ["v", "", "é" * 512])
+def test_point_16_history_does_not_matter(world: World, before: str, value: str) -> None:
+    setup = {
+        "same-twice": lambda: world.patch({"userData": value}).status_code == 200,
+        "over-same": lambda: world.patch({"userData": value}).status_code == 200,
+        "over-empty": lambda: world.patch({"userData": ""}).status_code == 200,
+        "over-null": lambda: world.patch({"userData": None}).status_code == 200,
+        "over-long": lambda: world.patch({"userData": "x" * LIMIT}).status_code == 200,
+        "after-bad-json": lambda: world.patch(content=b"{", headers={"Content-Type": "application/json"})
+        .status_code == 400,
+        "after-too-long": lambda: world.patch({"userData": "x" * (LIMIT + 1)}).status_code == 400,
+        "after-conflict": lambda: (world.service.force("concurrent"),
+                                   world.patch({"userData": value}).status_code == 409)[1],
+        "after-401": lambda: send(world, b'{"userData": "k"}', key="wrong").status_code == 401,
+    }
+    assert setup[before]()
+    if before == "same-twice":
+        assert world.patch({"userData": value}).status_code == 200
+    assert world.patch({"userData": value}).status_code == 200
+    assert world.stored() == value
+
+
+GOOD_BODY = b'{"userData": "x"}'
+CREDENTIALS = {
+    "bearer-token-the-key": {"headers": {"Authorization": f"Bearer {KEY}"}},
+    "bearer-token-other": {"headers": {"Authorization": "Bearer eyJhbGciOiJub25lIn0.e30."}},
+    "basic-auth": {"headers": {"Authorization": "Basic dXNlcjpwYXNz"}},
+    "key-in-authorization": {"headers": {"Authorization": KEY}},
+    "query-key-wrong": {"params": {"subscription-key": "wrong"}},
+    "query-key-empty": {"params": {"subscription-key": ""}},
+    "key-cookie": {"headers": {"Cookie": f"Ocp-Apim-Subscription-Key={KEY}"}},
+    "empty-key-header": {"key": ""},
+    "blank-key-header": {"key": " "},
+    "wrong-key-and-bearer": {"key": "wrong", "headers": {"Authorization": f"Bearer {KEY}"}},
+    "wrong-key-and-query-key": {"key": "wrong", "params": {"subscription-key": KEY}},
+    "key-header-twice": {"raw": [("Ocp-Apim-Subscription-Key", KEY), ("Ocp-Apim-Subscription-Key", KEY)]},
+}
+
+
+@pytest.mark.parametrize("shape", ["valid-update", "too-long", "not-json", "malformed-group"])
+@pytest.mark.parametrize("carried", CREDENTIALS.values(), ids=CREDENTIALS.keys())
+def test_point_17_without_the_valid_key_header_every_request_is_401(world: World, carried: dict[str, Any],
+                                                                    shape: str) -> None:
+    content = {"too-long": json.dumps({"userData": "x" * (LIMIT + 1)}).encode(), "not-json": b'{"userData": '}
+    path = world.face_path(group="bad!group") if shape == "malformed-group" else world.face_path()
+    headers = [("Content-Type", "application/json"), *carried.get("raw", [])]
+    if "key" in carried:
+        headers.append(("Ocp-Apim-Subscription-Key", carried["key"]))
+    headers.extend(carried.get("headers", {}).items())
+    request = httpx.Request("PATCH", API + path, headers=headers, params=carried.get("params"),
+                            content=content.get(shape, GOOD_BODY))
+    assert_row(world.service.handle(request), "401.invalid-key")
+    assert world.stored() is None
+
+
+def test_point_17_the_valid_key_header_passes_whatever_else_comes_with_it(world: World) -> None:
+    answer = send(world, GOOD_BODY, params={"subscription-key": "wrong"},
+                  headers={"Content-Type": "application/json", "Authorization": "Bearer nonsense", "Cookie": "a=b"})
+    assert answer.status_code == 200
+    assert world.stored() == "x"
+
+
+def _nested(depth: int, *, objects: bool) -> bytes:
+    return (b'{"a":' * depth + b"1" + b"}" * depth) if objects else (b"[" * depth + b"]" * depth)
+
+
+EDGES = {
+    "depth-10000-arrays": _nested(10_000, objects=False),
+    "depth-10000-objects": _nested(10_000, objects=True),
+    "depth-30000-arrays": _nested(30_000, objects=False),
+    "number-1e400": b"1e400",
+    "number-minus-1e400": b"-1e400",
+    "number-1e-400": b"1e-400",
+    "number-2-pow-64": str(2**64).encode(),
+    "number-600-digits": b"9" * 600,
+    "number-5000-digits": b"9" * 5000,  # past Python's 4300-digit int limit
+    "number-60000-digits": b"-" + b"1" * 60_000,
+    "number-5000-digit-fraction": b"0." + b"3" * 5000 + b"e-99999",
+    "string-60k": b'"' + b"s" * 60_000 + b'"',
+}
+
+
+@pytest.mark.parametrize("unknown", EDGES.values(), ids=EDGES.keys())
+def test_point_18_an_unknown_member_of_any_depth_or_size_is_ignored(world: World, unknown: bytes) -> None:
+    body = b'{"note": ' + unknown + b', "userData": "edge"}'
+    assert len(body) <= 64 << 10
+    answer = send(world, body)
+    assert answer.status_code == 200, answer.text
+    assert world.stored() == "edge"
+
+
+def test_point_18_many_or_long_member_names_and_duplicates(world: World) -> None:
+    many = "{" + ",".join(f'"m{i}": {i}' for i in range(10_000)) + ', "userData": "many"}'
+    assert send(world, many.encode()).status_code == 200 and world.stored() == "many"
+    long_name = '{"' + "n" * 60 * 1024 + '": 1, "userData": "long"}'
+    assert send(world, long_name.encode()).status_code == 200 and world.stored() == "long"
+    assert send(world, b'{"userData": "first", "userData": "last"}').status_code == 200
+    assert world.stored() == "last"  # the reference reads duplicates last-wins
+    assert send(world, b'{"userData": "first", "userData": 1}').status_code == 400  # the last is the one read
+
+
+@pytest.mark.parametrize("number", [b"18446744073709551616", b"1e400", b"9" * 5000, b"1.0"])
+def test_point_18_a_number_as_user_data_is_bad_argument_whatever_its_size(world: World, number: bytes) -> None:
+    assert_row(send(world, b'{"userData": ' + number + b"}"), "400.bad-json")
+
+
+def test_point_18_the_deepest_body_within_64_kib_never_crashes(world: World) -> None:
+    for body in (b"[" * 65_536, b"{" * 65_536, b'{"a":' * 13_107, b"[" * 32_768 + b"]" * 32_768):
+        assert_row(send(world, body), "400.bad-json")  # unterminated, or not an object
+
+
+def test_x_isolation_an_update_changes_only_its_own_face(world: World) -> None:
+    f2, f3 = world.face_path(person=world.p2, face=world.f2), world.face_path(group=world.g2, person=world.p3,
+                                                                              face=world.f3)
+    assert world.patch({"userData": "two"}, path=f2).status_code == 200
+    assert world.patch({"userData": "three"}, path=f3).status_code == 200
+    for body in ({"userData": "one"}, {"userData": "x" * (LIMIT + 1)}, {}, {"userData": None}):
+        world.patch(body)
+        assert world.client.get(f2).json()["userData"] == "two"
+        assert world.client.get(f3).json()["userData"] == "three"
+
+
+def test_x_isolation_a_training_group_leaves_the_other_groups_alone(world: World) -> None:
+    assert world.client.post(f"/persongroups/{world.g1}/train").status_code == 202
+    f3 = world.face_path(group=world.g2, person=world.p3, face=world.f3)
+    assert world.patch({"userData": "free"}, path=f3).status_code == 200
+    assert world.client.get(f"/persongroups/{world.g2}/training").json()["status"] == "notstarted"
+    assert_row(world.patch({"userData": "blocked"}), "409.training")
+
+
+def test_x_isolation_a_write_in_flight_leaves_other_persons_faces_alone() -> None:
+    world = World(ReferenceConfig(seed=7, write_hold_seconds=0.3))
+    started = threading.Event()
+    slow: list[int] = []
+
+    def hold_f1() -> None:
+        started.set()
+        slow.append(world.patch({"userData": "slow"}).status_code)
+
+    thread = threading.Thread(target=hold_f1)
+    thread.start()
+    started.wait()
+    time.sleep(0.05)  # the first write now holds f1's lock
+    others = [world.face_path(person=world.p2, face=world.f2),
+              world.face_path(group=world.g2, person=world.p3, face=world.f3)]
+    assert [world.patch({"userData": "other"}, path=p).status_code for p in others] == [200, 200]
+    thread.join()
+    assert slow == [200]
+    assert world.stored() == "slow"
+
+
+def test_x_isolation_an_error_answered_changes_nothing_for_the_next_request(world: World) -> None:
+    f2 = world.face_path(person=world.p2, face=world.f2)
+    for error in (b"{", b'{"userData": 1}', json.dumps({"userData": "x" * (LIMIT + 1)}).encode()):
+        assert send(world, error).status_code == 400
+        assert send(world, b'{"userData": "ok"}', path=f2).status_code == 200
+        assert send(world, b'{"userData": "ok"}').status_code == 200
+
+
+# -- the reader of the reference, against RFC 8259 ------------------------------------------------
+
+READER_CASES = [
+    "{}", "[]", " {\t}\r\n", '{"a":1}', '{"a":[1,2,{"b":null}],"c":true,"d":false}', '"x"', "1", "-0", "01", "1.",
+    ".5", "1e5", "1E+5", "-", "+1", "tru", "true ", "nulll", "[1,]", '{"a":1,}', "{,}", "[,1]", '{"a"}', '{"a":}',
+    "{a:1}", "{'a':1}", '"\\u00e9"', '"\\ud83d\\ude00"', '"\\ud83d"', '"\\ude00\\ud83d"', '"\\x"', '"\x1f"',
+    '"\x7f"', '"a\\/b"', "[NaN]", "[Infinity]", "[-Infinity]", '"\\u12"', '"\\u12G4"', '{"a":1}{}', "\ufeff{}",
+    "\u00a0{}", "[1 2]", '{"a" 1}', '{"a":1 "b":2}', "[[[]]]", "[[]", "[]]", '""', '"', '"\\"', '"\\\\"', "1e",
+    "2.5e-3", '{"a":1,"a":2}', "\u0661", '{"\\u0075serData":"x"}', '"\\uDBFF\\uDFFF"', '"\\uD800\\u0041"', "",
+    " ", '"\\\\u0041"', '"\\\\\\u0041"',
+]
+
+
+@pytest.mark.parametrize("text", READER_CASES)
+def test_the_reader_reads_json_as_python_json_does_save_numbers(text: str) -> None:
+    from face_conformance.reference.jsontext import JsonError, JsonNumber, JsonReader
+
+    def plain(value: Any) -> Any:
+        if isinstance(value, JsonNumber):
+            return ("number", value.text)
+        if isinstance(value, dict):
+            return {k: plain(v) for k, v in value.items()}
+        return [plain(v) for v in value] if isinstance(value, list) else value
+
+    def constant(name: str) -> Any:
+        raise ValueError(name)
+
+    try:
+        expected: Any = json.loads(text, parse_constant=constant, parse_int=lambda s: ("number", s),
+                                   parse_float=lambda s: ("number", s))
+    except ValueError:
+        expected = ValueError
+    try:
+        got: Any = plain(JsonReader().read(text))
+    except JsonError:
+        got = ValueError
+    assert got == expected
