@@ -319,6 +319,15 @@ def dimension_probe(world: World, cls: DimensionClass) -> Probe:
                    content_type=content_type, rows=())
 
 
+def interleaved(classes: tuple[DimensionClass, ...]) -> tuple[DimensionClass, ...]:
+    """The classes taken in turn from each dimension, so that a cut share still reaches every dimension."""
+    by_dimension: dict[str, list[DimensionClass]] = {}
+    for cls in classes:
+        by_dimension.setdefault(cls.dimension, []).append(cls)
+    columns = list(by_dimension.values())
+    return tuple(c[i] for i in range(max(map(len, columns), default=0)) for c in columns if i < len(c))
+
+
 def explored_class(label: str) -> tuple[str, str, str] | None:
     """(section, kind or dimension, class) a probe's label names, or None for a probe of no relation."""
     if not label.startswith(LABEL_PREFIX):

@@ -47,17 +47,20 @@ def _valid_media(content_type: str | None) -> bool:
 
 def differences(probe: Probe, world: World) -> set[str]:
     """The parts of the request (catalogue.REQUEST_PARTS) in which the probe differs from a valid update."""
-    face = world.face
+    # Each ID is held to the run's resources in the context of the IDs before it: a person of the
+    # run's other group, reached through that group, is no fault of the person ID.
+    group, person = unquote(probe.group), unquote(probe.person).lower()
     parts = set()
     if probe.key != "valid":
         parts.add("key")
-    if unquote(probe.group) != face.group:
+    if group not in world.groups():
         parts.add("personGroupId")
-    if unquote(probe.person).lower() != face.person.lower():
+    if person not in world.persons_of(group) and not ("personGroupId" in parts and person in world.all_persons()):
         parts.add("personId")
-    if unquote(probe.face).lower() != face.face.lower():
+    if unquote(probe.face).lower() not in world.faces_of(group, person) and not (
+            parts & {"personGroupId", "personId"} and world.face_named(unquote(probe.face)) is not None):
         parts.add("persistedFaceId")
-    if not _valid_media(probe.content_type):
+    if not _valid_media(probe.media_type):
         parts.add("content_type")
     if not _valid_body(probe.body):
         parts.add("body")

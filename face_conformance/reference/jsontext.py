@@ -33,6 +33,7 @@ class JsonNumber(NamedTuple):
 
 
 _SPACE = re.compile(r"[ \t\n\r]*")
+_SPACE_CHARACTERS = frozenset(" \t\n\r")
 _NUMBER = re.compile(r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][-+]?[0-9]+)?")
 # The inside of a string: characters other than `"`, `\` and C0 controls, or a valid escape. The
 # alternatives are disjoint, so a string that never ends fails in linear time.
@@ -198,5 +199,7 @@ class JsonReader:
 
     @staticmethod
     def _space(text: str, pos: int) -> int:
+        if text[pos : pos + 1] not in _SPACE_CHARACTERS:  # most tokens follow each other directly
+            return pos
         return _SPACE.match(text, pos).end()  # type: ignore[union-attr]  # matches "" at least
 

@@ -43,7 +43,7 @@ CONFLICT_RETRIES = 2
 LIVE_ROWS_RESERVE = 20
 #: Requests a live run spends on each section of relations and dimensions at most (an endpoint is metered;
 #: mock mode has no cap). A probe starts while its section has room, so a section may end a few over.
-EXPLORE_LIVE = {"credentials": 8, "equivalence": 22, "dimensions": 18, "history": 6}
+EXPLORE_LIVE = {"credentials": 7, "equivalence": 22, "dimensions": 24, "history": 6}
 F = TypeVar("F", bound=Callable[..., Any])
 
 

@@ -17,7 +17,7 @@ DOCUMENTED_ROWS = (
 # docs/contract.md, "Checks that cut across the rows".
 CROSS_ROWS = (
     "x.read-after-write", "x.no-change-on-error", "x.error-envelope", "x.documented-status",
-    "x.concurrent-writes", "x.auth-first", "x.lookup-order",
+    "x.concurrent-writes", "x.isolation", "x.auth-first", "x.lookup-order",
 )
 
 # (ID, status, error code) as docs/contract.md's first table gives them; None where the row has no code.

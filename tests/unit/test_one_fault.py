@@ -15,7 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from schemathesis.generation import GenerationMode
 
-from face_conformance.cases import catalogue, nearmiss, strategies
+from face_conformance.cases import catalogue, nearmiss, relations, strategies
 from face_conformance.cases.probes import (
     Probe,
     explicit_cases,
@@ -197,3 +197,39 @@ def test_differences_name_each_part() -> None:
     assert onefault.differences(replace(valid, person=w.face.person.upper()), w) == set()
     assert onefault.differences(replace(valid, group=w.missing_group, face="x"), w) == {"personGroupId",
                                                                                           "persistedFaceId"}
+
+
+# ---- relations and dimensions (x-relations, x-dimensions) ----------------------------------------------
+
+
+@pytest.mark.parametrize("spellings", [(), *((s,) for s in relations.SPELLINGS), tuple(relations.SPELLINGS[:3])])
+@pytest.mark.parametrize("base", relations.relations()["bases"], ids=lambda b: b.id)
+def test_every_spelling_of_every_base_has_one_fault(base: relations.Base, spellings: tuple[str, ...]) -> None:
+    check(relations.equivalent(world(), base, spellings))
+
+
+@pytest.mark.parametrize(("credential", "shape"), relations.credential_pairs(),
+                         ids=lambda v: getattr(v, "id", str(v)))
+def test_every_credential_probe_is_judged_on_the_key(credential: relations.Credential,
+                                                      shape: relations.Shape) -> None:
+    probe = relations.credential_probe(world(), credential, shape)
+    assert "key" in onefault.differences(probe, world())
+    assert oracle.expect(probe, world()).primary in ("401.invalid-key", "x.auth-first")
+    check(probe)
+
+
+@pytest.mark.parametrize("cls", relations.dimensions(), ids=lambda c: f"{c.dimension}/{c.id}")
+def test_every_dimension_class_has_one_fault(cls: relations.DimensionClass) -> None:
+    probe = relations.dimension_probe(world(), cls)
+    assert onefault.differences(probe, world()) <= {"body", "content_type"}
+    check(probe)
+
+
+def test_the_idle_group_probe_is_one_face_away_from_a_valid_request() -> None:
+    """Through the run's other group and its person, the face under test is a missing face: one fault."""
+    w = world()
+    probe = Probe(label="an idle group", group=w.other_group, person=w.other_person, face=w.face.face,
+                  body=user_data_body("x"))
+    assert onefault.differences(probe, w) == {"persistedFaceId"}
+    assert oracle.expect(probe, w).primary == "404.face-missing"
+    check(probe)

@@ -746,23 +746,23 @@ def _escape_all(text: str) -> str:
     return "".join(f"\\u{units[i]:02x}{units[i + 1]:02x}" for i in range(0, len(units), 2))
 
 
-def _spellings(value: Any) -> dict[str, tuple[bytes, dict[str, str]]]:
-    """One update (the value, beside an unknown member) spelled in every way point 15 names."""
+def _spellings(value: Any) -> dict[str, tuple[Any, dict[str, str]]]:
+    """One update (the value, beside an unknown member) spelled in every way point 15 names: (content, headers)."""
     plain = {"note": "n/a", "userData": value}
     text = json.dumps(value, ensure_ascii=False)
-    json_type = {"Content-Type": "application/json"}
     escaped = f'"{_escape_all(value)}"' if isinstance(value, str) else text
+    sent = json.dumps(plain).encode()
+    usual = {"Ocp-Apim-Subscription-Key": KEY, "Content-Type": "application/json"}
     return {
-        "plain": (json.dumps(plain, ensure_ascii=False).encode(), json_type),
-        "pretty-crlf-tabs": (json.dumps(plain, indent="\t", ensure_ascii=False).replace("\n", "\r\n").encode(),
-                             json_type),
-        "members-reordered": (f'{{ "userData" : {text} , "note" : "n\\/a" }}'.encode(), json_type),
-        "escape-non-ascii": (json.dumps(plain, ensure_ascii=True).encode(), json_type),
+        "plain": (json.dumps(plain, ensure_ascii=False).encode(), usual),
+        "pretty-crlf-tabs": (json.dumps(plain, indent="\t", ensure_ascii=False).replace("\n", "\r\n").encode(), usual),
+        "members-reordered-solidus": (f'{{ "userData" : {text} , "note" : "n\\/a" }}'.encode(), usual),
+        "escape-non-ascii": (json.dumps(plain, ensure_ascii=True).encode(), usual),
         "escape-all-and-names": (f'{{"{_escape_all("note")}": "n/a", "{_escape_all("userData")}": {escaped}}}'
-                                 .encode(), json_type),
-        "header-names-lower": (json.dumps(plain).encode(), {"content-type": "application/json"}),
-        "header-names-upper": (json.dumps(plain).encode(), {"CONTENT-TYPE": "application/json"}),
-        "chunked": (iter([json.dumps(plain).encode()[:7], json.dumps(plain).encode()[7:]]), json_type),  # type: ignore[dict-item]
+                                 .encode(), usual),
+        "header-names-lower": (sent, {k.lower(): v for k, v in usual.items()}),
+        "header-names-upper": (sent, {k.upper(): v for k, v in usual.items()}),
+        "chunked": (iter([sent[:7], sent[7:]]), usual),
     }
 
 
@@ -776,9 +776,7 @@ def test_point_15_the_same_request_spelled_differently_gets_the_same_answer(worl
                                                                            row: str | None) -> None:
     for name, (content, headers) in _spellings(value).items():
         assert world.patch({"userData": "before"}).status_code == 200
-        key_header = {k.lower() if "lower" in name else k.upper() if "upper" in name else k: v
-                      for k, v in {"Ocp-Apim-Subscription-Key": KEY}.items()}
-        request = httpx.Request("PATCH", API + world.face_path(), headers={**key_header, **headers}, content=content)
+        request = httpx.Request("PATCH", API + world.face_path(), headers=headers, content=content)
         if name == "chunked":
             assert request.headers["Transfer-Encoding"] == "chunked" and "Content-Length" not in request.headers
         answer = world.service.handle(request)
@@ -796,13 +794,12 @@ def test_point_15_member_names_are_case_sensitive(world: World) -> None:
     assert world.stored() is None  # only unknown members: as {}
 
 
-@pytest.mark.parametrize("before", ["same-twice", "over-same", "over-empty", "over-null", "over-long",
-                                    "after-bad-json", "after-too-long", "after-conflict", "after-401"])
+@pytest.mark.parametrize("before", ["same-again", "over-empty", "over-null", "over-long", "after-bad-json",
+                                    "after-too-long", "after-conflict", "after-401"])
 @pytest.mark.parametrize("value", ["v", "", "é" * 512])
 def test_point_16_history_does_not_matter(world: World, before: str, value: str) -> None:
     setup = {
-        "same-twice": lambda: world.patch({"userData": value}).status_code == 200,
-        "over-same": lambda: world.patch({"userData": value}).status_code == 200,
+        "same-again": lambda: world.patch({"userData": value}).status_code == 200,
         "over-empty": lambda: world.patch({"userData": ""}).status_code == 200,
         "over-null": lambda: world.patch({"userData": None}).status_code == 200,
         "over-long": lambda: world.patch({"userData": "x" * LIMIT}).status_code == 200,
@@ -814,8 +811,6 @@ def test_point_16_history_does_not_matter(world: World, before: str, value: str)
         "after-401": lambda: send(world, b'{"userData": "k"}', key="wrong").status_code == 401,
     }
     assert setup[before]()
-    if before == "same-twice":
-        assert world.patch({"userData": value}).status_code == 200
     assert world.patch({"userData": value}).status_code == 200
     assert world.stored() == value
 

@@ -213,7 +213,37 @@ DIFFERENCES: dict[str, Any] = {
                    True, False),
     "closes-connections": (lambda f: f.call("GET", f.face).headers.get("Connection"), "close", None),
     "resets-during-setup": (lambda f: f.call("GET", f.face).status_code, 500, 200),
+    "parser-depth-limit-400": (lambda f: (f.update(_nested_note(63)).status_code,
+                                          f.update(_nested_note(64)).status_code), (200, 400), (200, 200)),
+    "member-limit-400": (lambda f: (f.update(_members(999)).status_code, f.update(_members(1000)).status_code),
+                         (200, 400), (200, 200)),
+    "bom-rejected": (lambda f: f.update(b'\xef\xbb\xbf{"userData": "bom"}').status_code, 400, 200),
+    "duplicates-first-wins": (lambda f: (f.update(b'{"userData": "a", "userData": "b"}'), f.stored())[1], "a", "b"),
+    "member-names-case-insensitive": (lambda f: [(f.update({name: name}), f.stored())[1]
+                                                 for name in ("UserData", "USERDATA", "userdata")],
+                                      ["UserData", "USERDATA", "userdata"], [None, None, None]),
+    "utf16-charset-decoded": (lambda f: [(_utf16_update(f, codec, charset), f.stored())
+                                         for codec, charset in UTF16_BODIES],
+                              [(200, "é 16")] * 3, [(400, None)] * 3),
 }
+
+UTF16_BODIES = (("utf-16", "utf-16"), ("utf-16-le", "UTF-16LE"), ("utf-16-be", '"utf-16"'))
+
+
+def _utf16_update(f: OneFace, codec: str, charset: str) -> int:
+    """An update encoded in `codec`, its Content-Type saying `charset` (without a BOM, utf-16 is big-endian)."""
+    body = '{"userData": "é 16"}'.encode(codec)
+    return f.call("PATCH", f.face, body, **{"Content-Type": f"application/json; charset={charset}"}).status_code
+
+
+def _nested_note(depth: int) -> bytes:
+    """An update whose unknown member is nested `depth` arrays deep (the body one level more)."""
+    return b'{"note": ' + b"[" * depth + b"]" * depth + b', "userData": "deep"}'
+
+
+def _members(unknown: int) -> bytes:
+    """An update with this many unknown members beside userData."""
+    return ("{" + "".join(f'"m{i}": {i}, ' for i in range(unknown)) + '"userData": "many"}').encode()
 
 
 def _after_training(f: OneFace) -> int:
@@ -248,3 +278,94 @@ def test_conformant_variant_differs_from_the_reference(name: str) -> None:
     if reference_shows is not SKIP:
         ref = act(OneFace(None))
         assert _holds(reference_shows, ref), (name, ref)
+
+
+# -- each new broken variant breaks the reference exactly where it says -------------------------------
+
+
+def _without_key(f: OneFace, headers: dict[str, str] | None = None, params: dict[str, str] | None = None,
+                 key: str | None = None) -> int:
+    """The status of a valid update sent with no key header (or `key`), with these headers and query."""
+    sent = {"Content-Type": "application/json", **(headers or {})}
+    if key is not None:
+        sent["Ocp-Apim-Subscription-Key"] = key
+    request = httpx.Request("PATCH", "http://zoo.test/face/v1.0" + f.face, headers=sent, params=params,
+                            content=b'{"userData": "through"}')
+    return f.service.handle(request).status_code
+
+
+def _face_elsewhere(f: OneFace, group: str) -> str:
+    """A new face of a new person in `group` (made if need be)."""
+    f.call("PUT", f"/persongroups/{group}", {"name": group})
+    person = f.call("POST", f"/persongroups/{group}/persons", {"name": "q"}).json()["personId"]
+    face = f.call("POST", f"/persongroups/{group}/persons/{person}/persistedFaces", {"url": "https://x.test/b.jpg"})
+    return f"/persongroups/{group}/persons/{person}/persistedFaces/{face.json()['persistedFaceId']}"
+
+
+def _written_and_stored(f: OneFace, *bodies: bytes) -> list[tuple[int, object]]:
+    return [(f.update(body).status_code, f.stored()) for body in bodies]
+
+
+def _while_other_group_trains(f: OneFace) -> tuple[int, int]:
+    other = _face_elsewhere(f, "h")
+    assert f.call("POST", "/persongroups/g/train").status_code == 202
+    return f.update({"userData": "x"}, other).status_code, f.update({"userData": "x"}).status_code
+
+
+def _sibling_after_updates(f: OneFace, counts: tuple[int, ...]) -> list[object]:
+    """What another face of the group holds after each run of `counts` updates of the one face."""
+    sibling, seen, written = _face_elsewhere(f, "g"), [], 0
+    for count in counts:
+        for _ in range(count):
+            written += 1
+            assert f.update({"userData": f"v{written}"}).status_code == 200
+        seen.append(f.call("GET", sibling).json()["userData"])
+    return seen
+
+
+ESCAPED_A = ("{\"userData\": \"" + "\\u0061" * 1000 + "\"}").encode()
+
+# name -> (what to do to a one-face service, what the variant shows, what the reference shows)
+BROKEN_DIFFERENCES: dict[str, Any] = {
+    "stores-escapes-raw": (lambda f: _written_and_stored(f, b'{"userData": "caf\xc3\xa9 \\n"}',
+                                                         b'{"userData": "caf\\u00e9"}'),
+                           [(200, "caf\u00e9 \n"), (200, "caf\\u00e9")], [(200, "caf\u00e9 \n"), (200, "caf\u00e9")]),
+    "splits-surrogate-escapes": (lambda f: _written_and_stored(f, '{"userData": "\U0001f600"}'.encode(),
+                                                               b'{"userData": "\\ud83d\\ude00"}'),
+                                 [(200, "\U0001f600"), (200, "\ufffd\ufffd")], [(200, "\U0001f600")] * 2),
+    "escaped-member-name-ignored": (lambda f: _written_and_stored(f, b'{"userData": "old"}',
+                                                                  b'{"\\u0075serData": "new"}'),
+                                    [(200, "old"), (200, "old")], [(200, "old"), (200, "new")]),
+    "length-of-raw-json": (lambda f: (f.update({"userData": "a" * 1000}).status_code, f.update(ESCAPED_A).status_code),
+                           (200, 400), (200, 200)),
+    "accepts-invalid-utf8": (lambda f: _written_and_stored(f, b'{"userData": "ok"}', b'{"userData": "a\xffb"}'),
+                             [(200, "ok"), (200, "a\ufffdb")], [(200, "ok"), (400, "ok")]),
+    "deep-nesting-500": (lambda f: (f.update(_nested_note(510)).status_code, f.update(_nested_note(600)).status_code),
+                         (200, 500), (200, 200)),
+    "big-number-500": (lambda f: [f.update(b'{"n": ' + n + b', "userData": "x"}').status_code
+                                  for n in (b"9223372036854775807", b"9223372036854775808", b"-1e309", b"1e-400")],
+                       [200, 500, 500, 200], [200] * 4),
+    "bearer-accepted": (lambda f: (_without_key(f), _without_key(f, {"Authorization": "Bearer anything"}),
+                                   _without_key(f, {"Authorization": "Basic dTpw"})), (401, 200, 401), (401, 401, 401)),
+    "empty-key-accepted": (lambda f: (_without_key(f, key="wrong"), _without_key(f, key="")), (401, 200), (401, 401)),
+    "query-key-wins": (lambda f: (_without_key(f), _without_key(f, params={"subscription-key": "wrong"})),
+                       (401, 200), (401, 401)),
+    "training-blocks-every-group": (lambda f: _while_other_group_trains(f), (409, 409), (200, 409)),
+    "write-leaks-to-sibling": (lambda f: _sibling_after_updates(f, (4, 1, 4, 1)), [None, "v5", "v5", "v10"],
+                               [None] * 4),
+}
+
+
+def test_the_broken_difference_table_names_broken_variants() -> None:
+    """Every entry is a registered broken variant (the older ones are proven by the kill matrix alone)."""
+    assert set(BROKEN_DIFFERENCES) <= set(variant_names("broken"))
+
+
+@pytest.mark.parametrize("name", sorted(BROKEN_DIFFERENCES))
+def test_broken_variant_differs_from_the_reference_where_it_says(name: str) -> None:
+    """The same requests give the variant's fault, and the reference's conformant answer, side by side."""
+    act, variant_shows, reference_shows = BROKEN_DIFFERENCES[name]
+    got = act(OneFace(name))
+    assert _holds(variant_shows, got), (name, got)
+    ref = act(OneFace(None))
+    assert _holds(reference_shows, ref), (name, ref)
