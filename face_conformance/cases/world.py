@@ -31,13 +31,14 @@ class World:
     sibling: FaceRef | None = None
     other_group: str | None = None
     other_person: str | None = None
+    other_face: FaceRef | None = None  # other_person's face, in the other group (x.isolation updates it)
     stored: dict[str, str | None] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     @property
     def faces(self) -> tuple[FaceRef, ...]:
         """Every real face the suite knows of."""
-        return tuple(f for f in (self.face, self.sibling) if f is not None)
+        return tuple(f for f in (self.face, self.sibling, self.other_face) if f is not None)
 
     def groups(self) -> set[str]:
         """Group IDs known to exist."""

@@ -219,11 +219,24 @@ class Provisioner:
         face = FaceRef(first, p1, self.calls.add_face(first, p1, self.settings))
         sibling = FaceRef(first, p2, self.calls.add_face(first, p2, self.settings))
         world = World(face=face, sibling=sibling, other_group=second, other_person=p3,
-                      missing_group=self._new_group())
+                      missing_group=self._new_group(), other_face=self._other_face(second, p3))
         value, _ = self.calls.get_face(face)
         world.remember(face, value)
         world.remember(sibling, None)
+        if world.other_face is not None:
+            world.remember(world.other_face, None)
         return world
+
+    def _other_face(self, group: str, person: str) -> FaceRef | None:
+        """A face in the second group, so that x.isolation can update a face of an idle group.
+
+        Optional: without it (a recording made before it was added, an endpoint that refused it)
+        the run goes on, and x.isolation looks at the idle group through a missing face instead.
+        """
+        try:
+            return FaceRef(group, person, self.calls.add_face(group, person, self.settings))
+        except SetupError:
+            return None
 
     def teardown(self) -> list[str]:
         """Delete what was created, or restore what was adopted; returns problems to report."""

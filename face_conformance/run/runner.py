@@ -103,6 +103,8 @@ class Runner:
     recovered: set[str] = field(default_factory=set)  # rows whose error answer a normal update followed
     #: The answer to each equivalence base written plainly, by base (the relation holds spellings to it).
     plain_answers: dict[str, Exchange] = field(default_factory=dict)
+    #: Each userData a 2xx wrote, and the face it was written to (a value found on another face leaked).
+    written: dict[str, FaceRef] = field(default_factory=dict)
     explore_spent: dict[str, int] = field(default_factory=dict)  # requests spent per section of the exploration
     #: How the runner waits (for a conflict to clear, training to end): a replay does not wait.
     sleep: Callable[[float], None] = time.sleep
@@ -397,6 +399,8 @@ class Runner:
             return [checks.read_back_failed(checks.READ_AFTER_WRITE, exc, exc.exchange)], []
         self.world.remember(face, stored)  # type: ignore[union-attr]
         sent = expectation.user_data
+        if isinstance(sent, str) and sent:
+            self.written[sent] = face
         notes = []
         if not isinstance(sent, str):
             what = "no userData" if not expectation.has_user_data else f"userData {sent!r}"
@@ -409,6 +413,9 @@ class Runner:
             notes.append(Note(f"info.duplicate-member-{wins}-wins", oracle.OK,
                               f"a duplicated userData member is read {wins}-wins",
                               got.to_dict("info", "what the face holds afterwards")))
+        source = self.written.get(stored) if isinstance(stored, str) and stored != sent else None
+        if source is not None and source != face:  # another face's update leaked here (x.isolation)
+            return [checks.untouched(face, sent, stored, got, after=f"an update of face {source.face}")], notes
         return checks.read_after_write(sent, stored, got, choices), notes
 
     @recorded_step("flush")
@@ -433,6 +440,11 @@ class Runner:
             return [checks.read_back_failed(checks.NO_CHANGE, exc, exc.exchange)]
         if (now or None) != (before or None):
             self.world.remember(face, now)
+            source = self.written.get(now) if isinstance(now, str) else None
+            if source is not None and source != face:
+                # The value an update of another face wrote: that update leaked here (x.isolation),
+                # which is no error answer's doing.
+                return [checks.untouched(face, before, now, got, after=f"an update of face {source.face}")]
         if checks.needs_bisect(before, now, pending):
             found = self._bisect(face, pending)
             if found is not None:

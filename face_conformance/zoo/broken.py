@@ -15,14 +15,13 @@ import re
 import time
 import unicodedata
 from collections.abc import Mapping
-from datetime import UTC, datetime
 from typing import Any, ClassVar
 
 import httpx
 
 from face_conformance.reference.asgi import WIRE_FAULT, WireFault
 from face_conformance.reference.jsontext import JsonReader, unescape
-from face_conformance.reference.model import Face, Group, Person
+from face_conformance.reference.model import Face, Person
 from face_conformance.reference.service import (
     UTF8_BOM,
     UTF8_CHARSETS,
@@ -931,7 +930,7 @@ class _NamesAsWritten(JsonReader):
 
 @register("escaped-member-name-ignored", "broken", "x.read-after-write",
           "finds userData by its name as written: {\"\\u0075serData\": \"x\"} gets 200 and keeps the old value",
-          profile="full")
+          also=("400.bad-json", "400.userdata-too-long"), profile="full")
 class EscapedMemberNameIgnored(ReferenceService):
     def json_reader(self) -> JsonReader:
         """Member names matched on the raw text, escapes and all."""
@@ -1087,24 +1086,19 @@ LEAK_EVERY = 5
 
 
 @register("training-blocks-every-group", "broken", "x.isolation",
-          "while any group trains, updates in every group get 409 PersonGroupTrainingNotFinished",
-          also=("200.ok", "409.training"), profile="full")
+          "while any group trains, every update, in every group, gets 409 PersonGroupTrainingNotFinished",
+          also=("200.ok", "409.training", "404.face-missing"), profile="full")
 class TrainingBlocksEveryGroup(ReferenceService):
-    def group_is_training(self, group: Group) -> bool:
-        """One training flag for the whole service."""
-        return any(self.training_state(g) == "running" for g in self.model.list_groups(None, 10**9))
-
-    def train_group(self, request: httpx.Request, group_id: str) -> httpx.Response:
-        """The reference's Train, with its own group's state (so that Train itself is not the fault)."""
-        group = self.resolve_group(group_id)
-        if self.training_state(group) != "running":
-            self.model.start_training(group, self.clock(), datetime.now(UTC))
-        return self.empty(202)
+    def update_face(self, request: httpx.Request, group_id: str, person_id: str, face_id: str) -> httpx.Response:
+        """One training flag for the whole service, looked at first: a service-wide write lock."""
+        if any(self.training_state(g) == "running" for g in self.model.list_groups(None, 10**9)):
+            self.fail("409.training", group=group_id)
+        return super().update_face(request, group_id, person_id, face_id)
 
 
 @register("write-leaks-to-sibling", "broken", "x.isolation",
           f"every {LEAK_EVERY}th successful update also writes its userData into another face of the group",
-          also=("x.read-after-write", "x.no-change-on-error"), profile="full")
+          also=("x.read-after-write", "x.no-change-on-error", "x.concurrent-writes"), profile="full")
 class WriteLeaksToSibling(ReferenceService):
     def __init__(self, config: ReferenceConfig | None = None) -> None:
         super().__init__(config)

@@ -40,10 +40,10 @@ from face_conformance.zoo.registry import Variant
 REPORT_FILES = ("conformance.json", "junit.xml", "report.html", "summary.md")
 #: Seconds the suite waits for any answer in the matrix (hostile variants hang and drop).
 ANSWER_TIMEOUT_S = 3.0
-#: A full-profile run of a broken variant stops sending after this many requests: the fault shows
-#: in the explicit probes, the near misses and the first generated examples, and Hypothesis would otherwise spend
-#: most of the run shrinking the failure it found.
-FULL_BUDGET = 240
+#: A full-profile run of a broken variant stops sending after this many requests: the fault shows in the explicit
+#: probes, the relations and dimensions, the near misses and the first generated examples, and Hypothesis would
+#: otherwise spend most of the run shrinking the failure it found.
+FULL_BUDGET = 300
 #: No single matrix run may take longer than this, whatever the server does.
 RUN_LIMIT_S = 180.0
 #: Live matrix runs at a time: about half of a live run is waiting (training, timeouts), so 3 keep two

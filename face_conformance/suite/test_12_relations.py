@@ -19,7 +19,7 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from face_conformance.cases import relations
-from face_conformance.cases.probes import user_data_body
+from face_conformance.cases.probes import marker, user_data_body
 from face_conformance.judging import oracle
 from face_conformance.judging.findings import Finding
 from face_conformance.reporting.failures import assert_held
@@ -111,7 +111,7 @@ def test_history_does_not_matter(explore: Runner, before: str) -> None:
 
 
 def _history(runner: Runner, before: str) -> list[tuple[str, bytes]]:
-    value = runner.marker()
+    value = marker()  # the probes' counter: a replay takes the recorded bodies, not the runner's counter
     then = ("then", user_data_body(value))
     earlier = {
         "same-twice": [("first", user_data_body(value)), ("again", user_data_body(value))],
