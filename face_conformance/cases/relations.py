@@ -111,9 +111,10 @@ def relations() -> dict[str, Any]:
     data = catalogue.load_document().get("x-relations")
     _closed("x-relations", data, frozenset(RELATION_KINDS))
     eq = data.get("equivalence", {})
-    _closed("x-relations equivalence", eq, frozenset({"bases", "spellings"}))
+    _closed("x-relations equivalence", eq, frozenset({"bases", "spellings", "cover"}))
     bases = tuple(_base(f"x-relations equivalence base {i + 1}", b) for i, b in enumerate(eq.get("bases", ())))
     spellings = _names("x-relations equivalence spellings", eq.get("spellings"), SPELLINGS)
+    cover = _cover("x-relations equivalence cover", eq.get("cover"), spellings, {b.id: b for b in bases})
     history = data.get("history", {})
     _closed("x-relations history", history, frozenset({"before"}))
     isolation = data.get("isolation", {})
@@ -121,7 +122,7 @@ def relations() -> dict[str, Any]:
     creds = data.get("credentials", {})
     _closed("x-relations credentials", creds, frozenset({"carried", "shapes"}))
     return {
-        "bases": bases, "spellings": spellings,
+        "bases": bases, "spellings": spellings, "cover": cover,
         "before": _names("x-relations history before", history.get("before"), HISTORIES),
         "states": _names("x-relations isolation states", isolation.get("states"), STATES),
         "carried": tuple(_credential(f"x-relations credentials carried {i + 1}", c)
@@ -129,6 +130,18 @@ def relations() -> dict[str, Any]:
         "shapes": tuple(_shape(f"x-relations credentials shape {i + 1}", s)
                         for i, s in enumerate(creds.get("shapes", ()))),
     }
+
+
+def _cover(where: str, raw: Any, spellings: tuple[str, ...], bases: dict[str, Base]) -> tuple[tuple[Base, str], ...]:
+    """(base, spelling) for every spelling, in the document's order: what each run tries first."""
+    if not isinstance(raw, dict) or set(raw) != set(spellings):
+        missing = sorted(set(spellings) - set(raw or {})) if isinstance(raw, dict) else spellings
+        raise _fail(where, f"name a base for every spelling (missing: {', '.join(missing) or 'none'}; "
+                    f"unknown: {', '.join(sorted(set(raw or {}) - set(spellings))) or 'none'})")
+    unknown = [str(b) for b in raw.values() if b not in bases]
+    if unknown:
+        raise _fail(where, f"unknown base(s) {', '.join(map(repr, unknown))}")
+    return tuple((bases[base], spelling) for spelling, base in raw.items())
 
 
 def _base(where: str, raw: Any) -> Base:
@@ -265,12 +278,11 @@ def credential_probe(world: World, credential: Credential, shape: Shape) -> Prob
 
 
 def credential_pairs() -> list[tuple[Credential, Shape]]:
-    """Every credential on every shape, in an order that tries each credential and each shape early."""
+    """Every credential on every shape: first each credential on the first shape (a valid update, where a
+    credential a server takes shows as a 200), then the shapes with other faults."""
     rel = relations()
     carried, shapes = rel["carried"], rel["shapes"]
-    pairs = [(c, shapes[i % len(shapes)]) for i, c in enumerate(carried)]
-    pairs += [(c, s) for c in carried for s in shapes if (c, s) not in pairs]
-    return pairs
+    return [(c, s) for s in shapes for c in carried]
 
 
 # -- dimensions ------------------------------------------------------------------------------------
