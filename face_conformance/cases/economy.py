@@ -2,7 +2,7 @@
 
 A smoke run against a live (metered, rate-limited) endpoint should cost little more than the
 floor computed here; `benchmarks/smoke_requests.py` prints the ratio and
-`tests/test_smoke_economy.py` holds it under `SMOKE_BUDGET_RATIO`.
+`tests/e2e/test_smoke_economy.py` holds it under `SMOKE_BUDGET_RATIO`.
 
 The floor counts:
 

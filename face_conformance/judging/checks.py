@@ -3,7 +3,7 @@
 The oracle judges one PATCH answer; these judge what an answer leaves behind (read-after-write,
 no change on error, parallel writes, a state that does not clear) and the shape of the 403, 409
 and 429 answers met on the way. Each takes what was sent and what came back and returns findings;
-none sends a request, so each is unit-tested on hand-built exchanges (tests/test_checks.py).
+none sends a request, so each is unit-tested on hand-built exchanges (tests/unit/test_checks.py).
 """
 
 from __future__ import annotations

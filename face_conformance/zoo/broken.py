@@ -2,7 +2,7 @@
 
 Most are a few class attributes on `Reanswer` (one row answered with another status, code, error
 object or media type); the others override the one method where the fault lives. The kill matrix
-(tests/test_kill_matrix.py) proves that the suite fails each of them on its named row.
+(tests/e2e/test_kill_matrix.py) proves that the suite fails each of them on its named row.
 """
 
 from __future__ import annotations
