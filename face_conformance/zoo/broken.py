@@ -1123,3 +1123,14 @@ def _faces_of_group_with(service: ReferenceService, face: Face) -> list[Face]:
         if any(f is face for f in faces):
             return faces
     return []
+
+
+@register("same-value-twice-conflicts", "broken", "200.ok",
+          "an update with the value the face already holds is taken for a duplicate in flight: "
+          "409 ConcurrentOperationConflict", profile="full")
+class SameValueTwiceConflicts(ReferenceService):
+    def write_face(self, face: Face, value: str | None) -> None:
+        """The reference's write, unless the face already holds a non-empty `value`: then 409 concurrent."""
+        if value and face.user_data == value:
+            self.fail("409.concurrent")
+        super().write_face(face, value)

@@ -353,6 +353,8 @@ BROKEN_DIFFERENCES: dict[str, Any] = {
     "training-blocks-every-group": (lambda f: _while_other_group_trains(f), (409, 409), (200, 409)),
     "write-leaks-to-sibling": (lambda f: _sibling_after_updates(f, (4, 1, 4, 1)), [None, "v5", "v5", "v10"],
                                [None] * 4),
+    "same-value-twice-conflicts": (lambda f: _written_and_stored(f, b'{"userData": "v"}', b'{"userData": "v"}'),
+                                   [(200, "v"), (409, "v")], [(200, "v"), (200, "v")]),
 }
 
 
