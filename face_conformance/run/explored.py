@@ -12,7 +12,7 @@ from collections import defaultdict
 from typing import Any
 
 from face_conformance.cases import catalogue, relations
-from face_conformance.cases.outcomes import Outcome, severity
+from face_conformance.cases.outcomes import severity
 from face_conformance.evidence.run_record import RunRecord
 
 ISOLATION = catalogue.check_row("isolation")
@@ -70,8 +70,6 @@ def _classes_of(step: dict[str, Any], purpose: str) -> list[tuple[str, str, str]
 def _covered(name: str, got: dict[str, Any]) -> set[str]:
     if name == "equivalence":  # a tried class is a set of spellings: each of them is covered
         return {s for cls in got for s in cls.split("+")}
-    if name == "credentials":  # a tried class is a credential on a shape
-        return {cls.split(" @ ")[0] for cls in got}
     return set(got)
 
 
@@ -82,8 +80,3 @@ def _why(missing: list[str], profile: str, mode: str) -> str:
         return "not reached within the live run's share of requests for this section (mock mode tries every class)"
     return "not reached: the request budget was spent, or the run stopped before"
 
-
-def worst(classes: list[dict[str, Any]]) -> str:
-    """The most severe verdict any tried class fed, for a one-word summary."""
-    verdicts = [v for c in classes for v in c["rows"].values()]
-    return min(verdicts, key=severity) if verdicts else Outcome.NOT_OBSERVED

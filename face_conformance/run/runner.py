@@ -66,6 +66,16 @@ class Seen:
     notes: list[Note] = field(default_factory=list)
 
 
+def _wire_headers(probe: Probe) -> dict[str, str]:
+    """The probe's headers, with the client's hints for how to put it on the wire (framing, header-name case)."""
+    headers = probe.headers
+    if probe.framing:
+        headers[FRAMING_HEADER] = probe.framing
+    if probe.header_case:
+        headers[CASE_HEADER] = probe.header_case
+    return headers
+
+
 def recorded_step(call: str) -> Callable[[F], F]:
     """Decorate a Runner method, or a function whose first argument is the Runner: each call the
     suite makes of it is a step of the recording, named `call`, with the arguments it was given."""
@@ -344,7 +354,7 @@ class Runner:
             self.force(probe.force)
         met: list[Finding] = []
         for attempt in range(CONFLICT_RETRIES + 1):
-            exchange = self.client.send("PATCH", probe.path, headers=probe.headers, body=probe.body,
+            exchange = self.client.send("PATCH", probe.path, headers=_wire_headers(probe), body=probe.body,
                                         key=probe.key, tag=tag, forced_403=probe.force == "quota")
             if not checks.is_conflict(exchange) or probe.force == "concurrent" or attempt == CONFLICT_RETRIES:
                 return exchange, met
@@ -357,12 +367,8 @@ class Runner:
 
         Thread-safe; once the client has halted, it raises Inconclusive (see `raise_if_halted`).
         """
-        headers = probe.headers
-        if probe.framing:
-            headers[FRAMING_HEADER] = probe.framing
-        if probe.header_case:
-            headers[CASE_HEADER] = probe.header_case
-        return self.client.send("PATCH", probe.path, headers=headers, body=probe.body, key=probe.key, tag=tag)
+        return self.client.send("PATCH", probe.path, headers=_wire_headers(probe), body=probe.body, key=probe.key,
+                                tag=tag)
 
     def raise_if_halted(self) -> None:
         """Raise the Inconclusive that halted the client (a quota, an unresponsive server), if one did."""
@@ -384,15 +390,15 @@ class Runner:
                 self.pending.append(Pending(face, exchange, expectation.user_data, may_write=True))
             return [], []
         if 200 <= exchange.status < 300:  # a 204 (say) may have written too: read it back all the same
-            return self._read_after_write(face, expectation, exchange)
+            return self.read_after_write(face, expectation, exchange)
         if 400 <= exchange.status < 500 and exchange.status != 429:
             with self._lock:
                 self.pending.append(Pending(face, exchange, expectation.user_data, probe=probe))
         return [], []
 
-    def _read_after_write(self, face: FaceRef, expectation: Expectation, exchange: Exchange
+    def read_after_write(self, face: FaceRef, expectation: Expectation, exchange: Exchange
                           ) -> tuple[list[Finding], list[Note]]:
-        """The read-back after a 2xx: its findings, and what a non-string update stored (an INFO note)."""
+        """The read-back after a 2xx on `face`: its findings, and what a non-string update stored (INFO notes)."""
         try:
             stored, got = self.calls.get_face(face)
         except SetupError as exc:

@@ -83,15 +83,31 @@ def concurrent_writes(runner: Runner, n: int = 4) -> list[Finding]:
     values = [f"concurrent-{i}-{runner.marker()}" for i in range(n)]
     probes = [runner.probe_on_face(f"parallel update {i + 1} of {n}", body=user_data_body(v))
               for i, v in enumerate(values)]
-    barrier = threading.Barrier(n)
-    results: list[Exchange | None] = [None] * n
-    # x.isolation: a face of another person is written at the same time, and must not conflict.
+    # x.isolation: a face of another person is written at the same time, and must not conflict. Its
+    # value is derived, not drawn from the runner's counter: a replay of an older recording must draw
+    # the same values as the run that made it did.
     sibling = runner.world.sibling
-    # Its value is derived, not drawn from the runner's counter: a replay of an older recording must
-    # draw the same values as the run that made it did.
-    beside = runner.probe_on_face("an update of another person's face during the parallel updates",
-                                  rows=(checks.ISOLATION,), body=user_data_body(f"{values[0]}-beside"))
-    beside_result: list[Exchange | None] = [None]
+    tags = [checks.PARALLEL] * n
+    if sibling is not None:
+        probes.append(_at(runner.probe_on_face("an update of another person's face during the parallel updates",
+                                               rows=(checks.ISOLATION,),
+                                               body=user_data_body(f"{values[0]}-beside")), sibling))
+        tags.append(checks.ISOLATION)
+    results = _all_at_once(runner, probes, tags)
+    findings = _judge_parallel(runner, values, results[:n], before) + runner.met_on_the_way()
+    if sibling is not None:
+        findings += _judge_beside(runner, probes[n], results[n])
+    runner.keep(findings)
+    if runner.smoke:
+        # Smoke: the update during training comes next, and a conflict that never clears fails it.
+        return findings
+    return findings + recover(runner, checks.CONFLICT, "the parallel updates")
+
+
+def _all_at_once(runner: Runner, probes: list[Probe], tags: list[str]) -> list[Exchange | None]:
+    """Send the probes in parallel, each from its own thread, released together; None where none came back."""
+    barrier = threading.Barrier(len(probes))
+    results: list[Exchange | None] = [None] * len(probes)
 
     def worker(i: int) -> None:
         try:
@@ -99,39 +115,19 @@ def concurrent_writes(runner: Runner, n: int = 4) -> list[Finding]:
         except threading.BrokenBarrierError:
             pass
         try:
-            results[i] = runner.send_once(probes[i], tag=checks.PARALLEL)
+            results[i] = runner.send_once(probes[i], tag=tags[i])
         except Inconclusive:
-            results[i] = None  # the client is halted; the main thread raises it below
+            results[i] = None  # the client is halted; the caller raises it
 
-    def beside_worker() -> None:
-        try:
-            barrier.wait(timeout=10)
-        except threading.BrokenBarrierError:
-            pass
-        try:
-            beside_result[0] = runner.send_once(_at(beside, sibling), tag=checks.ISOLATION)
-        except Inconclusive:
-            beside_result[0] = None
-
-    threads = [threading.Thread(target=worker, args=(i,), daemon=True) for i in range(n)]
-    if sibling is not None:
-        barrier = threading.Barrier(n + 1)
-        threads.append(threading.Thread(target=beside_worker, daemon=True))
-    runner.force("slow-writes", n + 1)  # the embedded reference: hold these writes, so they overlap
+    threads = [threading.Thread(target=worker, args=(i,), daemon=True) for i in range(len(probes))]
+    runner.force("slow-writes", len(probes))  # the embedded reference: hold these writes, so they overlap
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join(runner.settings.timeout * 3 + 10)
     runner.force("slow-writes", 0)
     runner.raise_if_halted()
-    findings = _judge_parallel(runner, values, results, before) + runner.met_on_the_way()
-    if sibling is not None:
-        findings += _judge_beside(runner, sibling, beside, beside_result[0])
-    runner.keep(findings)
-    if runner.smoke:
-        # Smoke: the update during training comes next, and a conflict that never clears fails it.
-        return findings
-    return findings + recover(runner, checks.CONFLICT, "the parallel updates")
+    return results
 
 
 def _judge_parallel(runner: Runner, values: list[str], results: list[Exchange | None], before: str | None
@@ -153,24 +149,22 @@ def _at(probe: Probe, face: FaceRef) -> Probe:
     return replace(probe, group=face.group, person=face.person, face=face.face)
 
 
-def _judge_beside(runner: Runner, face: FaceRef, probe: Probe, exchange: Exchange | None) -> list[Finding]:
+def _judge_beside(runner: Runner, probe: Probe, exchange: Exchange | None) -> list[Finding]:
     """The update of another person's face sent with the parallel updates: 200, and stored (x.isolation)."""
+    assert runner.world is not None
     if exchange is None:
         return []
-    findings = checks.unaffected("another person's face was being written", oracle.OK, exchange)
-    if exchange.status is not None and 200 <= exchange.status < 300:  # a 204, say, may have written too
-        assert runner.world is not None
-        if runner.smoke:  # the isolation step at the end reads this face back: one Get fewer
-            runner.world.remember(face, oracle.expect(probe, runner.world).user_data)
-            return findings
-        try:
-            stored, got = runner.calls.get_face(face)
-        except SetupError as exc:
-            return findings + [checks.read_back_failed(checks.READ_AFTER_WRITE, exc, exc.exchange)]
-        assert runner.world is not None
-        runner.world.remember(face, stored)
-        findings += checks.read_after_write(oracle.expect(probe, runner.world).user_data, stored, got)
-    return findings
+    expectation = oracle.expect(probe, runner.world)
+    findings = checks.unaffected("another person's face was being written", expectation.primary, exchange)
+    face = runner.world.face_named(probe.face)
+    if face is None or exchange.status is None or not 200 <= exchange.status < 300:  # a 204 may have written too
+        return findings
+    if runner.smoke:  # the isolation step at the end reads this face back: one Get fewer
+        runner.world.remember(face, expectation.user_data)
+        return findings
+    read, notes = runner.read_after_write(face, expectation, exchange)
+    runner.keep([], notes)
+    return findings + read
 
 
 # -- relations -----------------------------------------------------------------------------------

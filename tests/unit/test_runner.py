@@ -231,3 +231,33 @@ def test_the_run_record_holds_what_the_run_sent_and_how_it_was_judged(runner: Ru
     judged = {(f.row, str(f.verdict)) for f in findings if f.exchange is not None}
     assert judged == {pair for pairs in record.judged.values() for pair in pairs}
     assert record.entries_by_step({1: 1}) == {1: [e for e in record.entries if e.step == 1]}
+
+
+class SeesTheWire(ReferenceService):
+    """The reference, keeping the header names as sent and whether each body came chunked."""
+
+    wire: list[tuple[list[str], bool]] = []
+
+    def handle(self, request: httpx.Request) -> httpx.Response:
+        if request.method == "PATCH":
+            names = [name.decode() for name, _ in request.headers.raw]
+            self.wire.append((names, request.headers.get("transfer-encoding") == "chunked"))
+        return super().handle(request)
+
+
+@pytest.mark.parametrize("send", ["run", "send_once"])
+def test_a_probe_goes_on_the_wire_with_its_framing_and_header_case(tmp_path: Path, send: str) -> None:
+    """The equivalence relation's framing and header-name spellings reach the request, hints never do."""
+    settings = build_settings({"report_dir": str(tmp_path)}, environ={})
+    service = SeesTheWire(mock_reference(0).config)
+    SeesTheWire.wire = []
+    run = Runner(settings, mock_target(settings, service))
+    run.setup()
+    probe = run.probe_on_face("spelled", framing="chunked", header_case="upper")
+    run.run(probe) if send == "run" else run.send_once(probe, tag="x")
+    names, chunked = SeesTheWire.wire[-1]
+    assert chunked
+    assert "CONTENT-TYPE" in names and "OCP-APIM-SUBSCRIPTION-KEY" in names
+    assert not any(name.lower().startswith("x-face-conformance") for name in names)
+    run.teardown()
+    run.target.close()
