@@ -115,7 +115,9 @@ def finish(result: RunResult | None, pytest_code: int, report_dir: Path) -> int:
 
 
 def cmd_list(args: argparse.Namespace) -> int:
-    """Print every row: ID, level, status and when it applies."""
+    """Print every row of the operation asked for (`run --list --operation X`): ID, level, status, when it applies."""
+    if hasattr(args, "operation"):
+        build_settings(_option_values(args))  # selects the operation and version the rows are of
     for row in catalogue.rows():
         status = row.status if row.status is not None else "-"
         print(f"{row.id:24} {row.level:6} {status!s:4} {row.when}")
@@ -130,13 +132,13 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def cmd_cleanup(args: argparse.Namespace) -> int:
-    """Delete leftover conformance-* groups of killed runs, and nothing else."""
+    """Delete leftover conformance-* collections (of every kind) of killed runs, and nothing else."""
     from face_conformance.live.client import FaceClient, Inconclusive
     from face_conformance.live.provisioning import SetupError, Supporting, cleanup
     from face_conformance.live.target import live_target
 
     settings = build_settings({"endpoint": args.endpoint, "key": args.key, "timeout": args.timeout,
-                               "allow_insecure": args.allow_insecure})
+                               "allow_insecure": args.allow_insecure, "api_version": args.api_version})
     if not settings.endpoint:
         raise ConfigError("cleanup needs --endpoint (or FACE_ENDPOINT) and --key (or FACE_KEY)")
     target = live_target(settings)
@@ -148,8 +150,8 @@ def cmd_cleanup(args: argparse.Namespace) -> int:
         return Exit.INCONCLUSIVE
     finally:
         target.close()
-    for gid in deleted:
-        print(f"deleted person group {gid}")
+    for what in deleted:
+        print(f"deleted {what}")
     for problem in problems:
         print(f"could not delete {problem}", file=sys.stderr)
     print(f"{len(deleted)} leftover conformance-* group(s) deleted")

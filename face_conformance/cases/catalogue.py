@@ -11,14 +11,15 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from dataclasses import replace as _replace
 from functools import cache
-from importlib import resources
-from pathlib import Path
 from typing import Any
 
-import yaml
-
+from face_conformance.cases import operation
+from face_conformance.cases.document import document_path, load_document
 from face_conformance.cases.outcomes import OUTCOMES  # noqa: F401 - the outcome vocabulary, re-exported for the reports
+
+__all__ = ["document_path", "load_document"]
 
 PATCH_PATH = "/face/v1.0/persongroups/{personGroupId}/persons/{personId}/persistedFaces/{persistedFaceId}"
 DOCUMENTED_STATUSES = frozenset({200, 400, 401, 403, 404, 409, 415, 429})
@@ -97,6 +98,16 @@ class Row:
     example: Any = None
     probes: tuple[dict[str, Any], ...] = field(default=())
     trigger: Trigger | None = None  # what provokes the row (None only for rows that cannot be observed)
+    #: `either` where an update during training may also get 200 (the large collections); else `must`.
+    training: str = "must"
+    #: Error codes the API version accepts beside `code` (v1.2's "401" and "429").
+    alt_codes: tuple[str, ...] = ()
+    of_operation: str = operation.DEFAULT_OPERATION  # the operation of the family these rows are of
+
+    @property
+    def codes(self) -> tuple[str, ...]:
+        """Every error code that answers the row: the documented one, then the version's alternatives."""
+        return ((self.code,) if self.code else ()) + self.alt_codes
 
     @property
     def part(self) -> str | None:
@@ -128,22 +139,6 @@ def _message_regex(example: str) -> re.Pattern[str]:
         else:
             out.append(re.escape(part))
     return re.compile(r"^\s*" + "".join(out) + r"\.?\s*$", re.IGNORECASE)
-
-
-def document_path() -> Path:
-    """Where the OpenAPI document is: shipped inside the wheel, or the checkout's `openapi/`."""
-    shipped = resources.files("face_conformance").joinpath("_openapi/face-v1.0.yaml")
-    if shipped.is_file():
-        return Path(str(shipped))
-    return Path(__file__).resolve().parents[2] / "openapi" / "face-v1.0.yaml"
-
-
-@cache
-def load_document() -> dict[str, Any]:
-    """The OpenAPI document as a dict (cached; treat as read-only)."""
-    with document_path().open(encoding="utf-8") as fh:
-        # libyaml's loader when built (8x faster: the document is read in every process).
-        return yaml.load(fh, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))  # noqa: S506 - a safe loader
 
 
 def closed_fault(where: str, data: Any, allowed: frozenset[str]) -> str | None:
@@ -222,9 +217,14 @@ def _row(meta: dict[str, Any], status: int | None, example: Any = None) -> Row:
     )
 
 
-@cache
 def rows() -> tuple[Row, ...]:
-    """Every row: the PATCH's response rows in document order, then the cross-cutting rows."""
+    """Every row of the selected operation (`cases.operation`): the PATCH's response rows, then the cross rows."""
+    return _rows_of(operation.current())
+
+
+@cache
+def _page_rows() -> tuple[Row, ...]:
+    """The rows as the document writes them, for the page's operation."""
     doc = load_document()
     patch = doc["paths"][PATCH_PATH]["patch"]
     out: list[Row] = []
@@ -238,6 +238,32 @@ def rows() -> tuple[Row, ...]:
     out.extend(_row(meta, None) for meta in doc.get("x-cross-rows", ()))
     _check_triggers(out)
     return tuple(out)
+
+
+@cache
+def _rows_of(op: operation.Operation) -> tuple[Row, ...]:
+    """The page's rows as one operation of the family has them (its `x-operations` changes, its version's codes)."""
+    return tuple(_as_in(r, op) for r in _page_rows())
+
+
+def _as_in(found: Row, op: operation.Operation) -> Row:
+    change = op.row_changes.get(found.id, {})
+    if "level" in change and change["level"] not in LEVELS:
+        raise CatalogueError(f"operation {op.name} row {found.id}: level must be one of {', '.join(LEVELS)}")
+    if "not-applicable" in change:
+        return _replace(found, level="N/A", observe="never", reason=str(change["not-applicable"]), probes=(),
+                        of_operation=op.name)
+    return _replace(
+        found,
+        id=change.get("id", found.id),
+        code=change.get("code", found.code),
+        message=change.get("message", found.message),
+        when=change.get("when", found.when),
+        level=change.get("level", found.level),
+        training=change.get("training", found.training),
+        alt_codes=op.extra_codes.get(found.id, ()),
+        of_operation=op.name,
+    )
 
 
 def _vocabulary() -> list[tuple[str, ...]]:
@@ -259,9 +285,13 @@ def _check_triggers(out: list[Row]) -> None:
         raise CatalogueError(f"no row has the trigger(s) {missing}")
 
 
-@cache
 def _by_trigger() -> dict[tuple[str, ...], str]:
-    return {r.trigger.key: r.id for r in rows() if r.trigger is not None}
+    return _triggers_of(operation.current())
+
+
+@cache
+def _triggers_of(op: operation.Operation) -> dict[tuple[str, ...], str]:
+    return {r.trigger.key: r.id for r in _rows_of(op) if r.trigger is not None}
 
 
 def provoked_by(part: str, fault: str) -> str:
@@ -284,10 +314,14 @@ def success_row() -> str:
     return _by_trigger()[("valid", "request")]
 
 
-@cache
 def by_id() -> dict[str, Row]:
-    """Rows keyed by ID."""
-    return {row.id: row for row in rows()}
+    """Rows of the selected operation keyed by ID."""
+    return _ids_of(operation.current())
+
+
+@cache
+def _ids_of(op: operation.Operation) -> dict[str, Row]:
+    return {row.id: row for row in _rows_of(op)}
 
 
 def row(row_id: str) -> Row:

@@ -97,7 +97,8 @@ def _placeholders(world: World, seed_text: str) -> dict[str, str | None]:
         "{face}": world.face.face,
         "{missing_group}": world.missing_group,
         "{unknown_guid}": unknown_guid(seed_text),
-        "{other_face}": world.sibling.face if world.sibling else None,
+        # Another face the path does not lead to: the sibling person's, or (a face list) the other list's.
+        "{other_face}": (world.sibling or world.other_face).face if (world.sibling or world.other_face) else None,
         "{other_group_person}": world.other_person,
     }
 

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from face_conformance.cases import operation as family
 from face_conformance.cases.catalogue import PROFILES
 
 SAMPLE_FACE_URL = (
@@ -23,7 +24,10 @@ SAMPLE_FACE_URL = (
 MOCK_KEY = "reference-key"
 #: Settings a replay takes from the recording (the rest are about sending, which a replay does not do).
 RECORDED_SETTINGS = ("profile", "strict", "strict_messages", "seed", "timeout", "person_group_id", "person_id",
-                     "persisted_face_id", "face_url", "variant")
+                     "persisted_face_id", "face_url", "variant", "operation", "api_version")
+#: Each operation's bring-your-own options: the collection's ID option, then whether it takes --person-id.
+BRING_YOUR_OWN = {"persongroup": ("person_group_id", True), "largepersongroup": ("large_person_group_id", True),
+                  "largefacelist": ("large_face_list_id", False)}
 
 
 class ConfigError(Exception):
@@ -47,7 +51,7 @@ class Settings:
     max_rps: float | None = None
     max_rpm: float | None = None
     budget: int | None = None
-    person_group_id: str | None = None
+    person_group_id: str | None = None  # the bring-your-own collection's ID, whatever the operation calls it
     person_id: str | None = None
     persisted_face_id: str | None = None
     face_url: str | None = None
@@ -59,6 +63,23 @@ class Settings:
     allow_insecure: bool = False
     concurrency: int = 4
     variant: str | None = None
+    operation: str = family.DEFAULT_OPERATION
+    api_version: str = family.DEFAULT_VERSION
+
+    @property
+    def large_person_group_id(self) -> str | None:
+        """--large-person-group-id: the bring-your-own collection of a largepersongroup run."""
+        return self.person_group_id if self.operation == "largepersongroup" else None
+
+    @property
+    def large_face_list_id(self) -> str | None:
+        """--large-face-list-id: the bring-your-own collection of a largefacelist run."""
+        return self.person_group_id if self.operation == "largefacelist" else None
+
+    @property
+    def target(self) -> family.Operation:
+        """The operation of the family this run addresses, on its API version."""
+        return family.get(self.operation, self.api_version)
 
     @property
     def mode(self) -> str:
@@ -123,8 +144,10 @@ def _endpoint(raw: str | None, allow_insecure: bool) -> str | None:
         from face_conformance.evidence.redaction import register_secret
 
         register_secret(parts.password)  # a password in the URL is masked like the key, everywhere
-    # The client adds /face/v1.0 itself, so a pasted "…/face/v1.0/" is the same endpoint.
-    path = parts.path.rstrip("/").removesuffix("/face/v1.0")
+    # The client adds /face/v1.x itself, so a pasted "…/face/v1.0/" is the same endpoint.
+    path = parts.path.rstrip("/")
+    for version in family.version_names():
+        path = path.removesuffix(family.get(family.DEFAULT_OPERATION, version).base)
     return f"{parts.scheme}://{parts.netloc}{path}"
 
 
@@ -149,11 +172,9 @@ def build_settings(options: dict[str, object], environ: dict[str, str] | None = 
     profile = _str(get("profile")) or "full"
     if profile not in PROFILES:
         raise ConfigError(f"--profile must be one of {', '.join(PROFILES)} (got {profile!r})")
-    byo = [_str(get(n)) for n in ("person_group_id", "person_id", "persisted_face_id")]
-    if any(byo) and not all(byo):
-        raise ConfigError("--person-group-id, --person-id and --persisted-face-id go together: give all three")
-    if all(byo) and not endpoint:
-        raise ConfigError("--person-group-id/--person-id/--persisted-face-id need --endpoint (a live target)")
+    target = _target(_str(get("operation")) or env.get("FACE_OPERATION"),
+                     _str(get("api_version")) or env.get("FACE_API_VERSION"))
+    byo = _bring_your_own(get, target.name, endpoint)
     face_url, face_image = _str(get("face_url")), _str(get("face_image"))
     if face_url and face_image:
         raise ConfigError("give --face-url or --face-image, not both")
@@ -181,7 +202,43 @@ def build_settings(options: dict[str, object], environ: dict[str, str] | None = 
         run_deadline=float(_number("--run-deadline", _str(get("run_deadline")), float, minimum=1.0) or 3600.0),
         allow_insecure=allow_insecure,
         variant=_variant(_str(get("variant")), endpoint),
+        operation=target.name,
+        api_version=target.version,
     )
+
+
+def _target(name: str | None, version: str | None) -> family.Operation:
+    """The operation and version asked for, selected for the whole process (every path and row is then theirs)."""
+    name, version = name or family.DEFAULT_OPERATION, version or family.DEFAULT_VERSION
+    if name not in family.operation_names():
+        raise ConfigError(f"--operation must be one of {'|'.join(family.operation_names())} (got {name!r})")
+    if version not in family.version_names():
+        raise ConfigError(f"--api-version must be one of {'|'.join(family.version_names())} (got {version!r})")
+    return family.select(name, version)
+
+
+def _flag(key: str) -> str:
+    return "--" + key.replace("_", "-")
+
+
+def _bring_your_own(get: Any, name: str, endpoint: str | None) -> list[str | None]:
+    """[collection ID, person ID, face ID] of a bring-your-own run, checked against the operation's options."""
+    collection_key, has_person = BRING_YOUR_OWN[name]
+    for other, _ in BRING_YOUR_OWN.values():
+        if other != collection_key and _str(get(other)):
+            raise ConfigError(f"{_flag(other)} does not go with --operation {name}: use {_flag(collection_key)}")
+    if not has_person and _str(get("person_id")):
+        raise ConfigError(f"--person-id does not go with --operation {name}: its faces belong to no person")
+    keys = (collection_key, "person_id", "persisted_face_id") if has_person else (collection_key, "persisted_face_id")
+    given = [_str(get(k)) for k in keys]
+    together = ", ".join(_flag(k) for k in keys)
+    if any(given) and not all(given):
+        raise ConfigError(f"{together} go together: give all {len(keys)}")
+    if all(given) and not endpoint:
+        raise ConfigError(f"{together} need --endpoint (a live target)")
+    if not has_person:
+        given.insert(1, "" if all(given) else None)
+    return given
 
 
 def _variant(name: str | None, endpoint: str | None) -> str | None:

@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 from urllib.parse import unquote
 
-from face_conformance.cases import catalogue
+from face_conformance.cases import catalogue, operation
 from face_conformance.cases.outcomes import Outcome
 from face_conformance.cases.probes import Probe
 from face_conformance.cases.world import World
@@ -50,6 +50,8 @@ def differences(probe: Probe, world: World) -> set[str]:
     # Each ID is held to the run's resources in the context of the IDs before it: a person of the
     # run's other group, reached through that group, is no fault of the person ID.
     group, person = unquote(probe.group), unquote(probe.person).lower()
+    if not operation.current().has_person:
+        person = ""  # a face list's faces belong to no person; the path carries none
     parts = set()
     if probe.key != "valid":
         parts.add("key")

@@ -14,8 +14,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from face_conformance.cases import catalogue
-from face_conformance.cases.wire import FACE_BASE, face_path, segment
+from face_conformance.cases import catalogue, operation
+from face_conformance.cases.wire import face_path, faces_path, segment
 from face_conformance.cases.world import FaceRef, World, new_group_id
 from face_conformance.config.settings import SAMPLE_FACE_URL, Settings
 from face_conformance.evidence.exchange import Exchange
@@ -94,29 +94,33 @@ class Supporting:
         return exchange
 
     def create_group(self, group: str) -> None:
-        """Create Person Group: PUT, 200."""
+        """Create the collection (person group, large person group or large face list): PUT, 200."""
         body = json.dumps({"name": GROUP_NAME, "userData": "created by face-conformance"}).encode()
         _expect(self.send("PUT", face_path(group), body=body, headers={"Content-Type": "application/json"}),
-                200, f"Create Person Group {group}")
+                200, f"Create {operation.current().noun} {group}")
 
-    def delete_group(self, group: str) -> Exchange:
-        """Delete Person Group: DELETE; the exchange is returned, not judged."""
-        return self.send("DELETE", face_path(group), tag="teardown")
+    def delete_group(self, group: str, kind: operation.Operation | None = None) -> Exchange:
+        """Delete a collection (of the selected operation's kind unless `kind` names another): DELETE, not judged."""
+        return self.send("DELETE", (kind or operation.current()).path(group), tag="teardown")
 
-    def list_groups(self) -> list[dict[str, Any]]:
-        """List Person Groups: every page of GET /persongroups."""
+    def list_groups(self, kind: operation.Operation | None = None) -> list[dict[str, Any]]:
+        """List the collections of a kind (the selected operation's by default): every page of its List call."""
+        kind = kind or operation.current()
+        listing = f"{kind.base}/{kind.collection}"
+        # v1.0's List Large Face Lists takes no paging (docs/contract.md, The family): one answer is all.
+        paged = not (kind.name == "largefacelist" and kind.version == "v1.0")
         groups: list[dict[str, Any]] = []
         start = ""
         while True:
-            query = f"?top=1000&start={segment(start)}" if start else "?top=1000"
-            exchange = _expect(self.send("GET", f"{FACE_BASE}/persongroups{query}"), 200, "List Person Groups")
+            query = "" if not paged else f"?top=1000&start={segment(start)}" if start else "?top=1000"
+            exchange = _expect(self.send("GET", listing + query), 200, f"List {kind.noun}s")
             page = exchange.answer.json() if exchange.answer else None
             if not isinstance(page, list):
-                raise SetupError("List Person Groups (the answer is not a JSON array)", exchange)
+                raise SetupError(f"List {kind.noun}s (the answer is not a JSON array)", exchange)
             groups += [g for g in page if isinstance(g, dict)]
-            if len(page) < 1000:
+            if not paged or len(page) < 1000:
                 return groups
-            start = str(page[-1].get("personGroupId", ""))
+            start = str(page[-1].get(kind.container, ""))
 
     def create_person(self, group: str, name: str) -> str:
         """Create Person: POST, 200 {"personId"}."""
@@ -128,7 +132,7 @@ class Supporting:
 
     def add_face(self, group: str, person: str, settings: Settings) -> str:
         """Add Face from the configured image (bytes) or URL: POST, 200 {"persistedFaceId"}."""
-        path = face_path(group, person, tail="/persistedFaces")
+        path = faces_path(group, person)
         if settings.face_image:
             body, media = settings.face_image.read_bytes(), "application/octet-stream"
         else:
@@ -200,19 +204,12 @@ class Provisioner:
         return world
 
     def _provision(self) -> World:
+        if not operation.current().has_person:
+            return self._provision_lists()
         # Two groups, two persons in the first and one in the second (docs/contract.md): a person is
         # then reached through the wrong group (404.person-missing) and a face through the wrong
         # person (404.face-missing), which is how servers that look IDs up globally are caught.
-        first, second = self._new_group(), self._new_group()
-        for group in (first, second):
-            # Remember before sending: an interrupt mid-request may still have created it.
-            self.attempted_groups.append(group)
-            try:
-                self.calls.create_group(group)
-            except SetupError as exc:
-                if (exc.exchange.error or "").startswith("cannot connect"):
-                    self.attempted_groups.remove(group)  # never reached the server: nothing to delete
-                raise
+        first, second = self._create_collections()
         p1 = self.calls.create_person(first, "conformance person 1")
         p2 = self.calls.create_person(first, "conformance person 2")
         p3 = self.calls.create_person(second, "conformance person 3")
@@ -223,6 +220,32 @@ class Provisioner:
         value, _ = self.calls.get_face(face)
         world.remember(face, value)
         world.remember(sibling, None)
+        if world.other_face is not None:
+            world.remember(world.other_face, None)
+        return world
+
+    def _create_collections(self) -> tuple[str, str]:
+        first, second = self._new_group(), self._new_group()
+        for group in (first, second):
+            # Remember before sending: an interrupt mid-request may still have created it.
+            self.attempted_groups.append(group)
+            try:
+                self.calls.create_group(group)
+            except SetupError as exc:
+                if (exc.exchange.error or "").startswith("cannot connect"):
+                    self.attempted_groups.remove(group)  # never reached the server: nothing to delete
+                raise
+        return first, second
+
+    def _provision_lists(self) -> World:
+        # Two lists, a face each (docs/contract.md, The family): a face of the other list reached
+        # through this one is the missing face, which catches a server that looks faces up globally.
+        first, second = self._create_collections()
+        face = FaceRef(first, "", self.calls.add_face(first, "", self.settings))
+        world = World(face=face, other_group=second, other_person="", missing_group=self._new_group(),
+                      other_face=self._other_face(second, ""))
+        value, _ = self.calls.get_face(face)
+        world.remember(face, value)
         if world.other_face is not None:
             world.remember(world.other_face, None)
         return world
@@ -247,13 +270,14 @@ class Provisioner:
             try:
                 exchange = self.calls.delete_group(group)
             except Inconclusive as exc:  # quota or access gone: no further call can succeed either
-                problems.append(f"could not delete person group(s) {', '.join(self.attempted_groups)}: {exc}; "
+                left = ", ".join(self.attempted_groups)
+                problems.append(f"could not delete {operation.current().noun}(s) {left}: {exc}; "
                                 "run `face-conformance cleanup` to remove them once the endpoint answers again")
                 break
             if exchange.status in (200, 404):
                 self.attempted_groups.remove(group)
             else:
-                problems.append(f"could not delete person group {group}: {exchange.describe_answer()}; "
+                problems.append(f"could not delete {operation.current().noun} {group}: {exchange.describe_answer()}; "
                                 "run `face-conformance cleanup` to remove it")
         return problems
 
@@ -284,16 +308,30 @@ class Provisioner:
 
 
 def cleanup(calls: Supporting) -> tuple[list[str], list[str]]:
-    """Delete every leftover `conformance-*` group: (deleted IDs, problems)."""
+    """Delete every leftover `conformance-*` collection of every kind the family has: (deleted, problems).
+
+    Each deleted collection is named with its kind ("large face list conformance-…").
+
+    Each kind is listed on the selected API version; a kind the endpoint does not list (a service
+    of one operation only) is a problem to report, not the end of the clean-up.
+    """
     deleted, problems = [], []
-    for group in calls.list_groups():
-        gid = str(group.get("personGroupId", ""))
-        if not gid.startswith(GROUP_PREFIX):
+    version = operation.current().version
+    for name in operation.operation_names():
+        kind = operation.get(name, version)
+        try:
+            collections = calls.list_groups(kind)
+        except SetupError as exc:
+            problems.append(f"{kind.noun}s could not be listed: {exc}")
             continue
-        exchange = calls.delete_group(gid)
-        if exchange.status == 200:
-            deleted.append(gid)
-        else:
-            problems.append(f"{gid}: {exchange.describe_answer()}")
+        for group in collections:
+            gid = str(group.get(kind.container, ""))
+            if not gid.startswith(GROUP_PREFIX):
+                continue
+            exchange = calls.delete_group(gid, kind)
+            if exchange.status == 200:
+                deleted.append(f"{kind.noun} {gid}")
+            else:
+                problems.append(f"{kind.noun} {gid}: {exchange.describe_answer()}")
     return deleted, problems
 

@@ -22,6 +22,7 @@ from typing import Any
 
 import httpx
 
+from face_conformance.cases import operation
 from face_conformance.cases.catalogue import PROFILES
 from face_conformance.cases.probes import Probe
 from face_conformance.config.settings import RECORDED_SETTINGS, Settings
@@ -139,6 +140,7 @@ def replay_settings(recorded: Recorded, *, strict: bool | None, strict_messages:
         values.pop("seed")
     for name in ("strict", "strict_messages"):
         values[name] = bool(values.get(name, False))
+    _select_recorded_operation(values)
     if strict is not None:
         values["strict"] = strict
     if strict_messages is not None:
@@ -150,6 +152,15 @@ def replay_settings(recorded: Recorded, *, strict: bool | None, strict_messages:
     endpoint = recorded.settings.get("endpoint")
     return Settings(endpoint=endpoint if isinstance(endpoint, str) else None, key=REPLAY_KEY,
                     report_dir=report_dir, baseline=baseline, **values)
+
+
+def _select_recorded_operation(values: dict[str, Any]) -> None:
+    """Select the recording's operation and version (a recording made before the family had none: the page's)."""
+    name = values.setdefault("operation", operation.DEFAULT_OPERATION)
+    version = values.setdefault("api_version", operation.DEFAULT_VERSION)
+    if name not in operation.operation_names() or version not in operation.version_names():
+        raise HarError(f"the recording names an operation this version does not know: {name!r} on {version!r}")
+    operation.select(name, version)
 
 
 def replay(recorded: Recorded, settings: Settings) -> tuple[Runner, Cassette, dict[int, int]]:

@@ -19,7 +19,7 @@ from hypothesis import settings as hsettings
 from face_conformance import cli, plugin
 from face_conformance.config import options, settings
 from face_conformance.config.options import OPTIONS
-from face_conformance.config.settings import build_settings
+from face_conformance.config.settings import BRING_YOUR_OWN, build_settings
 from face_conformance.run.suite_run import SUITE_DIR
 
 pytest_plugins = ["pytester"]
@@ -27,7 +27,8 @@ pytest_plugins = ["pytester"]
 KEY = "plugin-test-key-5b7e"
 README = (Path(__file__).parents[2] / "README.md").read_text(encoding="utf-8")
 # A valid value for each option the table says comes from the environment, and what the settings hold.
-ENV_SAMPLES = {"endpoint": ("https://env.example", "https://env.example"), "key": ("env-key", "env-key")}
+ENV_SAMPLES = {"endpoint": ("https://env.example", "https://env.example"), "key": ("env-key", "env-key"),
+               "operation": ("largefacelist", "largefacelist"), "api_version": ("v1.2", "v1.2")}
 
 
 def flat(text: str) -> str:
@@ -46,7 +47,8 @@ def test_the_table_names_each_option_once() -> None:
 def test_every_build_settings_key_is_an_option() -> None:
     """build_settings reads exactly the table's keys (plus none the table lacks)."""
     read = set(re.findall(r'(?<![.\w])get\("(\w+)"\)', inspect.getsource(build_settings)))
-    read |= {"person_group_id", "person_id", "persisted_face_id"}  # read in a loop over their names
+    # Read in a loop over their names: each operation's collection ID, then the person and the face.
+    read |= {key for key, _ in BRING_YOUR_OWN.values()} | {"person_id", "persisted_face_id"}
     assert read == {o.key for o in OPTIONS}
 
 
