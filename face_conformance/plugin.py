@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 
 from face_conformance import __version__
+from face_conformance.cases import operation
 from face_conformance.config import options
 from face_conformance.config.settings import ConfigError, Settings, build_settings, settings_record
 from face_conformance.evidence.record import RunResult
@@ -66,6 +67,8 @@ def pytest_configure(config: pytest.Config) -> None:
         check_variant(settings.variant)
     except ConfigError as exc:
         raise pytest.UsageError(str(exc)) from None
+    # The suite's rows and paths are the run's operation's (an in-process caller may run several in turn).
+    operation.select(settings.operation, settings.api_version)
     config.stash[SETTINGS_KEY] = settings
     config.stash[LEDGER_KEY] = Ledger()
     config.stash[STARTED_KEY] = (time.monotonic(), run_result.now_iso())
@@ -102,8 +105,8 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
     if settings.variant:
         target += f" (zoo variant {settings.variant})"
     seed = "none" if settings.seed is None else str(settings.seed)
-    return [f"face-conformance {__version__}: target {target}, mode {settings.mode}, profile {settings.profile}, "
-            f"seed {seed}"]
+    return [f"face-conformance {__version__} ({settings.target.label}): target {target}, mode {settings.mode}, "
+            f"profile {settings.profile}, seed {seed}"]
 
 
 def is_suite_session(config: pytest.Config) -> bool:

@@ -6,8 +6,10 @@ disk while its fields are named, typed and checked in one place (`check_result`)
 """
 
 # No `from __future__ import annotations`: TypedDict must see NotRequired itself (Python 3.11).
+from collections.abc import Mapping
 from typing import Any, NotRequired, TypedDict
 
+from face_conformance.cases import operation as family
 from face_conformance.cases.outcomes import OUTCOMES
 
 
@@ -96,6 +98,15 @@ class SuiteRecord(TypedDict):
     version: str
 
 
+class OperationRecord(TypedDict):
+    """The operation of the family a run addressed, on which API version (`cases.operation`)."""
+
+    name: str  # persongroup, largepersongroup, largefacelist
+    version: str  # v1.0, v1.2
+    title: str  # "LargeFaceList - Update Face"
+    patch_path: str  # the PATCH's path template, with the version's base
+
+
 #: What was tested, and how ("face image": where a provisioned live run's Add Face image came from).
 TargetRecord = TypedDict("TargetRecord", {
     "endpoint": str, "mode": str, "profile": str, "seed": int | None, "started": str, "strict": bool,
@@ -108,6 +119,8 @@ class RunResult(TypedDict):
     """The whole result of one run: `conformance.json`."""
 
     suite: SuiteRecord
+    #: Which Update Face of the family, on which API version (absent in a record written before there was a choice).
+    operation: NotRequired[OperationRecord]
     target: TargetRecord
     verdict: str
     verdict_reason: str
@@ -122,6 +135,40 @@ class RunResult(TypedDict):
     row_count: int
     #: Per relation and dimension: the classes tried, their requests and the rows they fed; what was not tried.
     explored: NotRequired[list[dict[str, Any]]]
+
+
+def operation_record(operation: family.Operation) -> OperationRecord:
+    """An operation as the result record (and the recording) names it."""
+    return {"name": operation.name, "version": operation.version, "title": operation.title,
+            "patch_path": operation.patch_path}
+
+
+def operation_of(result: Mapping[str, Any]) -> OperationRecord:
+    """The operation a result record names; one written before operations were named is PersonGroup Person on v1.0."""
+    named = result.get("operation")
+    if not isinstance(named, Mapping):
+        return operation_record(family.get())
+    if all(isinstance(named.get(k), str) for k in OperationRecord.__required_keys__):
+        return {k: named[k] for k in OperationRecord.__required_keys__}  # type: ignore[return-value]
+    return recorded_operation(named.get("name"), named.get("version"))
+
+
+def recorded_operation(name: Any, version: Any) -> OperationRecord:
+    """The operation a record or recording names by name and version; either missing means the default's.
+
+    A name or version this suite does not know is kept as written (a report still names it).
+    """
+    name = name if isinstance(name, str) and name else family.DEFAULT_OPERATION
+    version = version if isinstance(version, str) and version else family.DEFAULT_VERSION
+    try:
+        return operation_record(family.get(name, version))
+    except family.OperationError:
+        return {"name": name, "version": version, "title": name, "patch_path": ""}
+
+
+def operation_label(operation: Mapping[str, Any]) -> str:
+    """An operation record in words: 'LargeFaceList - Update Face, API v1.2' (as `Operation.label`)."""
+    return f"{operation.get('title')}, API {operation.get('version')}"
 
 
 def check_result(result: dict[str, Any]) -> list[str]:

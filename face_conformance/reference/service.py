@@ -1,4 +1,9 @@
-"""The reference service: the Face v1.0 person-group calls, answering as docs/contract.md says.
+"""The reference service: the Face calls of the Update Face family, answering as docs/contract.md says.
+
+One service answers the three collections of the family (person groups, large person groups,
+large face lists) under /face/v1.0 and /face/v1.2 at once; `family` holds what differs between
+them (paths, codes, messages), and each request is answered as the collection and version its
+path names (`answering`).
 
 `ReferenceService.handle` turns one `httpx.Request` into one `httpx.Response`, so the same object
 serves respx and `httpx.MockTransport` in process and, through `asgi.asgi_app`, uvicorn on a
@@ -17,7 +22,8 @@ import re
 import threading
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass
+from contextvars import ContextVar
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, NamedTuple, NoReturn
 from urllib.parse import unquote
@@ -25,11 +31,12 @@ from urllib.parse import unquote
 import httpx
 
 from face_conformance.cases import catalogue
+from face_conformance.reference import family
+from face_conformance.reference.family import V1_2, Answer, Answering, Collection
 from face_conformance.reference.jsontext import JsonError, JsonReader
-from face_conformance.reference.model import Face, FaceModel, Group, GuidSource, Person
+from face_conformance.reference.model import Face, FaceModel, FaceOwner, Group, GuidSource, Person
 
 JSON_CONTENT_TYPE = "application/json; charset=utf-8"
-API_PREFIX = ("face", "v1.0")
 #: How long a forced slow write holds the face's write lock (at least; the config's hold if longer).
 FORCED_HOLD_SECONDS = 0.01
 NAME_LIMIT = 128  # Create Person Group / Create Person, from the OpenAPI document
@@ -44,11 +51,44 @@ UTF8_BOM = b"\xef\xbb\xbf"
 
 @dataclass
 class ReferenceConfig:
-    """Switches of the reference service; the defaults give a quiet, conformant server."""
+    """Switches of the reference service; the defaults give a quiet, conformant server.
+
+    Large collections: an Update Face while a large person group or large face list trains gets
+    200 by default (large collections take writes while they train); `large_training_conflict`
+    makes it 409 LargePersonGroupTrainingNotFinished / LargeFaceListTrainingNotFinished instead.
+    Both conform (docs/contract.md, "The family"). Person groups always answer 409
+    PersonGroupTrainingNotFinished.
+
+    API v1.2: requests under /face/v1.2 get v1.0's answers except for the shapes below, each a
+    switch (requests under /face/v1.0 never take them). The defaults are what a real v1.2 service
+    shows (Azure's current error-code reference, the v1.2 REST spec, recorded traffic):
+
+    - `v1_2_code_401` (on): a 401's code is "401" (v1.0: "Unspecified"); the message is the page's.
+    - `v1_2_code_429` (on): a 429 is `{"error":{"code":"429","message":...}}` (v1.0:
+      `{"error":{"statusCode":429,...}}`); the message still names the wait.
+    - `v1_2_error_code_header` (off): every error carries `x-ms-error-code` with its code (the
+      status for a `statusCode` body). The spec declares it; no recorded answer carries it.
+    - `v1_2_operation_location` (on): Train's 202 carries `operation-Location`, the absolute URL of
+      the collection's Training Status (what the spec says it locates: a TrainingResult).
+    - `v1_2_camel_case_status` (on): training status `notStarted` (v1.0: `notstarted`); the
+      status body also has `lastSuccessfulTrainingDateTime`, which v1.2 requires.
+    """
 
     key: str = "reference-key"
-    #: How long a group reports `running` after a Train call.
+    #: How long a collection reports `running` after a Train call.
     training_seconds: float = 1.0
+    #: Whether an Update Face of a training large collection gets 409 (True) or 200 (False).
+    large_training_conflict: bool = False
+    #: v1.2 only: 401's code "401" rather than "Unspecified".
+    v1_2_code_401: bool = True
+    #: v1.2 only: 429 as `{"error":{"code":"429","message"}}` rather than the statusCode body.
+    v1_2_code_429: bool = True
+    #: v1.2 only: an `x-ms-error-code` header on every error answer.
+    v1_2_error_code_header: bool = False
+    #: v1.2 only: an `operation-Location` header on Train's 202.
+    v1_2_operation_location: bool = True
+    #: v1.2 only: training status `notStarted` (and `lastSuccessfulTrainingDateTime` in the body).
+    v1_2_camel_case_status: bool = True
     #: How long an update holds the face's write lock; above 0, overlapping updates conflict.
     write_hold_seconds: float = 0.0
     #: Every Nth request (any call) gets one 429; the request after it passes.
@@ -90,25 +130,36 @@ class LogEntry(NamedTuple):
 
 
 class ResolvedFace(NamedTuple):
-    """A face found through its group and person."""
+    """A face found through its collection and person (None in a face list, which has no persons)."""
 
     group: Group
-    person: Person
+    person: Person | None
     face: Face
+
+    @property
+    def owner(self) -> FaceOwner:
+        """What the face hangs off: its person, or the face list itself."""
+        return self.person if self.person is not None else self.group
 
 
 @dataclass(frozen=True)
 class Route:
-    """A path shape under /face/v1.0 and the service method answering each HTTP method on it."""
+    """A path shape under /face/<version> and the service method answering each HTTP method on it.
+
+    `fixed` are parameters the path does not hold but the method takes: a face list's routes pass
+    `person_id=None`, so that one `update_face` (and every variant overriding it) serves all three
+    collections.
+    """
 
     pattern: tuple[str, ...]  # lower-case literal segments, or "{name}" for a parameter
     methods: Mapping[str, str]
+    fixed: Mapping[str, str | None] = field(default_factory=dict)
 
-    def match(self, segments: list[str]) -> dict[str, str] | None:
+    def match(self, segments: list[str]) -> dict[str, str | None] | None:
         """The parameters if the decoded segments fit the pattern (literals case-insensitively)."""
         if len(segments) != len(self.pattern):
             return None
-        params: dict[str, str] = {}
+        params: dict[str, str | None] = dict(self.fixed)
         for part, segment in zip(self.pattern, segments, strict=True):
             if part.startswith("{"):
                 params[part[1:-1]] = segment
@@ -121,31 +172,51 @@ class RouteMatch(NamedTuple):
     """A route and the parameters taken from the path."""
 
     route: Route
-    params: dict[str, str]
+    params: dict[str, str | None]
 
 
-FACES = ("persongroups", "{group_id}", "persons", "{person_id}", "persistedfaces")
+def routes_of(collection: Collection) -> tuple[Route, ...]:
+    """The routes of one kind of collection: its own calls, its persons' (if any), its faces'."""
+    group = (collection.segment, "{group_id}")
+    routes = [
+        Route(group[:1], {"GET": "list_groups"}),
+        Route(group, {"PUT": "create_group", "GET": "get_group", "DELETE": "delete_group"}),
+        Route(group + ("train",), {"POST": "train_group"}),
+        Route(group + ("training",), {"GET": "get_training_status"}),
+    ]
+    face_methods = {"PATCH": "update_face", "GET": "get_face"}
+    if collection.large:
+        face_methods["DELETE"] = "delete_face"
+    if collection.has_persons:
+        faces = group + ("persons", "{person_id}", "persistedfaces")
+        routes += [
+            Route(group + ("persons",), {"POST": "create_person"}),
+            Route(faces[:-1], {"GET": "get_person"}),
+            Route(faces, {"POST": "add_face"}),
+            Route(faces + ("{face_id}",), face_methods),
+        ]
+    else:
+        faces, no_person = group + ("persistedfaces",), {"person_id": None}
+        routes += [
+            Route(faces, {"POST": "add_face", "GET": "list_faces"}, no_person),
+            Route(faces + ("{face_id}",), face_methods, no_person),
+        ]
+    return tuple(routes)
+
+
+#: The request in hand's version and collection, set by `handle` for the length of one request
+#: (a context variable: the ASGI wrapper answers requests in many threads at once).
+_ANSWERING: ContextVar[Answering] = ContextVar("reference_answering", default=family.PAGE)
 
 
 class ReferenceService:
-    """A stateful, thread-safe, in-memory Face v1.0 person-group service.
+    """A stateful, thread-safe, in-memory Face service: the Update Face family on v1.0 and v1.2.
 
     Attributes: `config` (a ReferenceConfig, read on every request, so a test may change it),
     `model` (the FaceModel state), `clock` (the monotonic clock training is timed with).
     """
 
-    ROUTES: tuple[Route, ...] = (
-        Route(("persongroups",), {"GET": "list_groups"}),
-        Route(
-            ("persongroups", "{group_id}"),
-            {"PUT": "create_group", "GET": "get_group", "DELETE": "delete_group"},
-        ),
-        Route(("persongroups", "{group_id}", "persons"), {"POST": "create_person"}),
-        Route(FACES, {"POST": "add_face"}),
-        Route(FACES + ("{face_id}",), {"PATCH": "update_face", "GET": "get_face"}),
-        Route(("persongroups", "{group_id}", "train"), {"POST": "train_group"}),
-        Route(("persongroups", "{group_id}", "training"), {"GET": "get_training_status"}),
-    )
+    ROUTES: tuple[Route, ...] = tuple(r for c in family.COLLECTIONS for r in routes_of(c))
     #: The operations that `force` answers for (the call under test).
     FORCED_OPERATIONS = frozenset({"update_face"})
 
@@ -167,10 +238,13 @@ class ReferenceService:
         """Answer one request (the seam for respx, httpx.MockTransport and the ASGI wrapper)."""
         arrived = time.monotonic()
         request.read()  # a streamed body reaches us unread through respx; the checks need its bytes
+        token = _ANSWERING.set(family.answering(self.path_segments(request), self.api_version(request)))
         try:
             response = self.dispatch(request)
         except Reject as reject:
             response = reject.response
+        finally:
+            _ANSWERING.reset(token)
         response.headers["apim-request-id"] = self.new_request_id()
         self._record(LogEntry(arrived, request.method, _raw_path(request), response.status_code))
         return response
@@ -221,6 +295,20 @@ class ReferenceService:
     def _record(self, entry: LogEntry) -> None:
         with self._lock:
             self._log.append(entry)
+
+    @property
+    def answering(self) -> Answering:
+        """The API version and kind of collection of the request in hand (the page's outside one)."""
+        return _ANSWERING.get()
+
+    @property
+    def collection(self) -> Collection:
+        """The kind of collection the request in hand addresses."""
+        return self.answering.collection
+
+    def on_v1_2(self, switch: str) -> bool:
+        """Whether the request in hand is a v1.2 one and the config's v1.2 `switch` is on."""
+        return self.answering.version == V1_2 and bool(getattr(self.config, switch))
 
     # -- gateway: quota, rate limit, forced answers ---------------------------------------
 
@@ -275,15 +363,20 @@ class ReferenceService:
     # -- routing -----------------------------------------------------------------------------
 
     def path_segments(self, request: httpx.Request) -> list[str] | None:
-        """The segments after /face/v1.0, each percent-decoded; None for any other path.
+        """The segments after /face/<version> (v1.0 or v1.2), each percent-decoded; None for any other path.
 
         The raw path is split before decoding, so an encoded `/` stays inside its parameter.
         """
-        segments = [unquote(part) for part in _raw_path(request).split("/")[1:]]
-        prefix = [s.lower() for s in segments[: len(API_PREFIX)]]
-        if prefix != list(API_PREFIX):
+        if self.api_version(request) is None:
             return None
-        return segments[len(API_PREFIX) :]
+        return [unquote(part) for part in _raw_path(request).split("/")[3:]]
+
+    def api_version(self, request: httpx.Request) -> str | None:
+        """The API version the path starts with (`/face/v1.2/...`, any case), or None if it names none served."""
+        prefix = [unquote(part).lower() for part in _raw_path(request).split("/")[1:3]]
+        if len(prefix) != 2 or prefix[0] != "face" or prefix[1] not in family.API_VERSIONS:
+            return None
+        return prefix[1]
 
     def match_route(self, segments: list[str] | None) -> RouteMatch | None:
         """The first route whose pattern fits the segments."""
@@ -310,24 +403,28 @@ class ReferenceService:
     # -- lookups: format, then existence, group before person before face ------------------
 
     def group_id_is_valid(self, value: str) -> bool:
-        """Whether a personGroupId has the documented format."""
+        """Whether a collection's ID has the documented format (personGroupId's, which the large ones share)."""
         return catalogue.parameter_pattern("personGroupId").fullmatch(value) is not None
 
     def guid_is_valid(self, value: str) -> bool:
         """Whether a personId / persistedFaceId is a canonical 8-4-4-4-12 GUID."""
         return catalogue.parameter_pattern("personId").fullmatch(value) is not None
 
-    def resolve_face(self, group_id: str, person_id: str, face_id: str) -> ResolvedFace:
-        """Find a face through its path: the lookup order of the service, in one place."""
+    def resolve_face(self, group_id: str, person_id: str | None, face_id: str) -> ResolvedFace:
+        """Find a face through its path: the lookup order of the service, in one place.
+
+        Collection, then person (a face list has none: `person_id` is None), then face.
+        """
         group = self.resolve_group(group_id)
-        person = self.resolve_person(group, person_id)
-        return ResolvedFace(group, person, self.resolve_face_of(person, face_id))
+        person = None if person_id is None else self.resolve_person(group, person_id)
+        owner: FaceOwner = group if person is None else person
+        return ResolvedFace(group, person, self.resolve_face_of(owner, face_id))
 
     def resolve_group(self, group_id: str) -> Group:
-        """The group, or 404 group-invalid / group-missing."""
+        """The collection (of the request's kind), or 404 group-invalid / group-missing."""
         if not self.group_id_is_valid(group_id):
             self.fail("404.group-invalid")
-        group = self.model.group(group_id)
+        group = self.model.group(group_id, self.collection.kind)
         if group is None:
             self.fail("404.group-missing", group=group_id)
         return group
@@ -341,8 +438,8 @@ class ReferenceService:
             self.fail("404.person-missing")
         return person
 
-    def resolve_face_of(self, person: Person, face_id: str) -> Face:
-        """The face of the person, or 404 face-invalid / face-missing."""
+    def resolve_face_of(self, person: FaceOwner, face_id: str) -> Face:
+        """The face of the person (or face list), or 404 face-invalid / face-missing."""
         if not self.guid_is_valid(face_id):
             self.fail("404.face-invalid")
         face = self.model.face(person, face_id)
@@ -428,93 +525,7 @@ class ReferenceService:
         # surrogatepass: a lone surrogate (legal in a JSON string escape) still has a size.
         return len(value.encode("utf-8", "surrogatepass")) > catalogue.user_data_limit()
 
-    # -- training ---------------------------------------------------------------------------
-
-    def training_state(self, group: Group) -> str:
-        """notstarted before any Train, running for `training_seconds` after one, then succeeded."""
-        if group.training_started is None:
-            return "notstarted"
-        if self.clock() - group.training_started < self.config.training_seconds:
-            return "running"
-        return "succeeded"
-
-    def group_is_training(self, group: Group) -> bool:
-        """Whether updates of the group's faces must wait for training (409)."""
-        return self.training_state(group) == "running"
-
-    # -- Update Face: the call under test ---------------------------------------------------
-
-    def update_face(
-        self, request: httpx.Request, group_id: str, person_id: str, face_id: str
-    ) -> httpx.Response:
-        """PATCH: path lookups, forced conflict, media type, body, training, then the write."""
-        ref = self.resolve_face(group_id, person_id, face_id)
-        if self.take_forced("concurrent"):
-            self.fail("409.concurrent")
-        self.check_media_type(request)
-        value = self.user_data_from(self.parse_body(request))
-        if self.group_is_training(ref.group):
-            self.fail("409.training", group=ref.group.group_id)
-        self.write_face(ref.face, value)
-        return self.empty(200)
-
-    def write_face(self, face: Face, value: str | None) -> None:
-        """Store under the face's write lock; an update finding it held gets 409 concurrent."""
-        if not face.write_lock.acquire(blocking=False):
-            self.fail("409.concurrent")
-        try:
-            hold = self.write_hold()
-            if hold > 0:
-                time.sleep(hold)
-            self.store_user_data(face, value)
-        finally:
-            face.write_lock.release()
-
-    def write_hold(self) -> float:
-        """Seconds this write holds the face's lock: the config's, or a forced slow write's (used up)."""
-        if self.take_forced("slow-writes"):
-            return max(self.config.write_hold_seconds, FORCED_HOLD_SECONDS)
-        return self.config.write_hold_seconds
-
-    def store_user_data(self, face: Face, value: str | None) -> None:
-        """Keep the value exactly as sent: no trimming, no normalisation."""
-        face.user_data = value
-
-    # -- supporting calls -------------------------------------------------------------------
-
-    def get_face(self, request: httpx.Request, group_id: str, person_id: str, face_id: str) -> httpx.Response:
-        """GET a face: `{"persistedFaceId", "userData"}`."""
-        face = self.resolve_face(group_id, person_id, face_id).face
-        return self.json_response(200, {"persistedFaceId": face.face_id, "userData": face.user_data})
-
-    def create_group(self, request: httpx.Request, group_id: str) -> httpx.Response:
-        """PUT a group `{"name", "userData"?}`: 200 empty, 409 PersonGroupExists if taken."""
-        if not self.group_id_is_valid(group_id):
-            self.fail("404.group-invalid")
-        self.check_media_type(request)
-        body = self.parse_body(request)
-        name = self.required_name(body)
-        user_data = self.optional_user_data(body, SUPPORT_USER_DATA_LIMIT)
-        if self.model.create_group(group_id, name, user_data, _now()) is None:
-            return self.plain_error(409, "PersonGroupExists", f"Person group '{group_id}' already exists.")
-        return self.empty(200)
-
-    def get_group(self, request: httpx.Request, group_id: str) -> httpx.Response:
-        """GET one group."""
-        return self.json_response(200, _group_json(self.resolve_group(group_id)))
-
-    def delete_group(self, request: httpx.Request, group_id: str) -> httpx.Response:
-        """DELETE a group with its persons and faces."""
-        self.model.delete_group(self.resolve_group(group_id).group_id)
-        return self.empty(200)
-
-    def list_groups(self, request: httpx.Request) -> httpx.Response:
-        """GET the groups sorted by ID: `start` is an exclusive lower bound, `top` at most 1000."""
-        params = request.url.params
-        top = self.parse_top(params.get("top"))
-        groups = self.model.list_groups(params.get("start"), top)
-        return self.json_response(200, [_group_json(g) for g in groups])
-
+#@@TRAINING_TO_PARSE_TOP@@
     def parse_top(self, value: str | None) -> int:
         """The `top` query parameter: an integer from 1 to 1000, default 1000."""
         if value is None:

@@ -13,6 +13,7 @@ from typing import Any
 
 from face_conformance.cases import catalogue
 from face_conformance.cases.outcomes import OUTCOMES, QUIET, Outcome
+from face_conformance.evidence.record import OperationRecord, operation_label, operation_of
 from face_conformance.evidence.redaction import REDACTED, as_text, is_secret_header
 
 HEADERS_LIMIT = 2000  # a hostile server can send enormous headers too
@@ -76,11 +77,33 @@ def row_level(row: Mapping[str, Any]) -> str:
     return known.level if known is not None else "N/A"
 
 
+def operation_text(result: Mapping[str, Any]) -> str:
+    """The operation and version a result names, in words: 'LargeFaceList - Update Face, API v1.2'.
+
+    A result written before operations were named is PersonGroup Person's on v1.0 (`record.operation_of`).
+    """
+    return as_text(operation_label(operation_of(result)))
+
+
+def eyebrow_text(named: OperationRecord) -> str:
+    """'Azure Face API v1.2 · LargeFaceList - Update Face': the operation as a page's eyebrow names it."""
+    return f"Azure Face API {as_text(named.get('version'))} · {as_text(named.get('title'))}"
+
+
+def not_applicable(rows: Iterable[Mapping[str, Any]]) -> list[tuple[str, str]]:
+    """(row, reason) of each row the operation (or the page) makes not applicable, in row order."""
+    return [(as_text(row.get("id")), as_text(row.get("summary")) or "not applicable")
+            for row in rows if row.get("outcome") == Outcome.NOT_APPLICABLE]
+
+
 def target_items(result: Mapping[str, Any]) -> list[tuple[str, str]]:
-    """The run's target and settings as (label, value) pairs, in the order a reader wants them."""
+    """The run's operation, target and settings as (label, value) pairs, in the order a reader wants them."""
     target = result.get("target") or {}
     suite = result.get("suite") or {}
+    named = operation_of(result)
     known = [
+        ("Operation", operation_text(result)),
+        ("PATCH", named["patch_path"]),
         ("Endpoint", target.get("endpoint")),
         ("Mode", target.get("mode")),
         ("Profile", target.get("profile")),

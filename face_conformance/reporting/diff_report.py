@@ -16,7 +16,9 @@ from pathlib import Path
 from typing import Any
 
 from face_conformance.cases.outcomes import DIFF_CLASSES, VERDICT_LOOK, DiffClass, Verdict
+from face_conformance.evidence.record import operation_label, operation_of
 from face_conformance.evidence.redaction import excerpt, redacted_copy
+from face_conformance.reporting.common import eyebrow_text
 from face_conformance.reporting.html_kit import CSS, esc, pill, request_html, response_html
 
 FILES = {"json": "diff.json", "markdown": "diff.md", "html": "diff.html"}
@@ -48,7 +50,8 @@ def write_diff_reports(record: Mapping[str, Any], report_dir: Path) -> dict[str,
 def render_markdown(record: Mapping[str, Any]) -> str:
     """The counts, the rows that differ and the first probes of each class, as GitHub Markdown."""
     a, b = record["a"], record["b"]
-    lines = [f"## face-conformance diff: {record['verdict']}", "", record["verdict_reason"], "",
+    lines = [f"## face-conformance diff: {record['verdict']}", "", _md(operation_words(record)), "",
+             record["verdict_reason"], "",
              f"- **A**: {a['label']} ({a['verdict']})", f"- **B**: {b['label']} ({b['verdict']})", "",
              "| class | probes |", "|---|---|"]
     lines += [f"| {kind} | {record['counts'].get(kind, 0)} |" for kind in DIFF_CLASSES]
@@ -66,6 +69,29 @@ def render_markdown(record: Mapping[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _operations(record: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    """The operation each side names (the record's own, where it has one), once each, A's first."""
+    if isinstance(record.get("operation"), Mapping):
+        return [operation_of(record)]
+    named = [operation_of(record.get(side) or {}) for side in ("a", "b")]
+    return named[:1] if named[0] == named[1] else named
+
+
+def operation_words(record: Mapping[str, Any]) -> str:
+    """Which operation and API version the diff is of: 'LargeFaceList - Update Face, API v1.2' (each side's if two)."""
+    named = _operations(record)
+    if len(named) == 1:
+        return operation_label(named[0])
+    return "; ".join(f"{side}: {operation_label(op)}" for side, op in zip("AB", named, strict=True))
+
+
+def _eyebrow(record: Mapping[str, Any]) -> str:
+    named = _operations(record)
+    if len(named) == 1:
+        return eyebrow_text(named[0])  # type: ignore[arg-type]
+    return operation_words(record)
+
+
 def _md(text: Any) -> str:
     return str(text).replace("|", "\\|").replace("\n", " ")
 
@@ -78,7 +104,7 @@ def render_html(record: Mapping[str, Any]) -> str:
     style = VERDICT_LOOK.get(verdict, Verdict.INCONCLUSIVE)
     body = "\n".join([
         f'<header class="masthead v-{style}"><div class="wrap">'
-        '<p class="eyebrow">Conformance diff · Azure Face API v1.0 · PersonGroup Person - Update Face</p>'
+        f'<p id="operation" class="eyebrow">Conformance diff · {esc(_eyebrow(record))}</p>'
         f'<h1 id="diff-verdict" class="verdict" data-verdict="{esc(verdict)}">{esc(verdict.capitalize())}</h1>'
         f'<p class="reason">{esc(record["verdict_reason"])}</p></div></header>',
         '<main class="wrap">', _sides(record), _counts(record), _rows(record["rows"]), _probes(record["probes"]),

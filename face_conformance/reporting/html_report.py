@@ -16,13 +16,15 @@ from pathlib import Path
 from typing import Any
 
 from face_conformance.cases.outcomes import BAD, MEANING, Outcome, Verdict, severity
-from face_conformance.evidence.record import RunResult
+from face_conformance.evidence.record import RunResult, operation_of
 from face_conformance.reporting.common import (
     EVIDENCE_LIMIT,
     as_text,
     counts,
     entries_text,
+    eyebrow_text,
     har_file,
+    operation_text,
     row_level,
     row_page,
     run_line,
@@ -43,7 +45,7 @@ def render_html(result: RunResult) -> str:
     """The whole report page for a result dict."""
     rows = list(result.get("rows") or [])
     verdict = as_text(result.get("verdict")) or "unknown"
-    title = f"Face conformance: {_VERDICT_LABELS.get(verdict, verdict)}"
+    title = f"Face conformance: {_VERDICT_LABELS.get(verdict, verdict)} · {operation_text(result)}"
     body = "\n".join(
         [
             _masthead(result, verdict),
@@ -76,8 +78,7 @@ def _masthead(result: RunResult, verdict: str) -> str:
     reason = as_text(result.get("verdict_reason"))
     return (
         f'<header class="masthead v-{esc(verdict)}"><div class="wrap">'
-        '<p class="eyebrow">Conformance report · Azure Face API v1.0 · '
-        "PersonGroup Person - Update Face</p>"
+        f'<p id="operation" class="eyebrow">Conformance report · {esc(eyebrow_text(operation_of(result)))}</p>'
         f'<h1 id="verdict" class="verdict" data-verdict="{esc(verdict)}">{esc(label)}</h1>'
         f'<p id="verdict-reason" class="reason">{esc(reason)}</p>'
         f'<p class="runline">{esc(run_line(result))}</p>'

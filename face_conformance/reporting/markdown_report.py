@@ -8,18 +8,29 @@ from pathlib import Path
 from typing import Any
 
 from face_conformance.cases.outcomes import Verdict
-from face_conformance.reporting.common import as_text, counts, needs_attention, row_level, run_line, target_items
+from face_conformance.evidence.record import operation_of
+from face_conformance.reporting.common import (
+    as_text,
+    counts,
+    needs_attention,
+    not_applicable,
+    operation_text,
+    row_level,
+    run_line,
+    target_items,
+)
 
 FILENAME = "summary.md"
 _MARKERS = {Verdict.CONFORMANT: "[PASS]", Verdict.NON_CONFORMANT: "[FAIL]", Verdict.INCONCLUSIVE: "[INCONCLUSIVE]"}
 
 
 def render_markdown(result: Mapping[str, Any]) -> str:
-    """The summary: verdict, target, counts, and a table of the rows that did not pass."""
+    """The summary: verdict, operation, target, counts, the rows that did not pass, the rows not applicable."""
     rows = list(result.get("rows") or [])
-    parts = [_verdict_line(result), _target_line(result), _counts_line(rows)]
+    parts = [_verdict_line(result), _operation_line(result), _target_line(result), _counts_line(rows)]
     attention = needs_attention(rows)
     parts.append(_table(attention) if attention else f"All {len(rows)} rows passed.")
+    parts.append(_not_applicable_line(rows))
     stale = (result.get("baseline") or {}).get("stale") or []
     if stale:
         parts.append(_stale_line(stale))
@@ -34,8 +45,16 @@ def _verdict_line(result: Mapping[str, Any]) -> str:
     return f"{heading}\n\n{details}" if details else heading
 
 
+def _operation_line(result: Mapping[str, Any]) -> str:
+    path = operation_of(result)["patch_path"]
+    where = f" (`PATCH {_code(path)}`)" if path else ""
+    return f"Operation: **{_cell(operation_text(result))}**{where}"
+
+
 def _target_line(result: Mapping[str, Any]) -> str:
-    items = [(label, value) for label, value in target_items(result) if value != "-"]
+    # The operation has its own line above.
+    items = [(label, value) for label, value in target_items(result) if value != "-"
+             and label not in ("Operation", "PATCH")]
     return "Target: " + " · ".join(f"{label.lower()} `{_code(value)}`" for label, value in items)
 
 
@@ -55,6 +74,13 @@ def _table(rows: list[Mapping[str, Any]]) -> str:
             f"**{_cell(as_text(row.get('outcome')))}** | {_cell(summary)} |"
         )
     return "\n".join(lines)
+
+
+def _not_applicable_line(rows: list[Mapping[str, Any]]) -> str:
+    found = not_applicable(rows)
+    if not found:
+        return ""
+    return "Not applicable: " + "; ".join(f"`{_code(row)}` ({_cell(reason)})" for row, reason in found)
 
 
 def _stale_line(stale: list[Mapping[str, Any]]) -> str:

@@ -12,6 +12,7 @@ from rich.text import Text
 
 from face_conformance.cases.outcomes import BAD, UNTESTED, Outcome, Verdict
 from face_conformance.evidence.record import RunResult
+from face_conformance.reporting.common import operation_text
 from face_conformance.reporting.failures import format_failure
 
 STYLE: dict[Outcome, str] = {
@@ -34,8 +35,8 @@ def print_summary(result: RunResult, report_dir: Path, console: Console | None =
     if not console.is_terminal:
         console.width = max(console.width, 140)  # CI logs: keep each row on one line
     target = result.get("target", {})
-    table = Table(title=f"face-conformance: {target.get('endpoint')} ({target.get('mode')}, "
-                        f"{target.get('profile')} profile)", show_lines=False)
+    table = Table(title=f"face-conformance: {escape(operation_text(result))} on {target.get('endpoint')} "
+                        f"({target.get('mode')}, {target.get('profile')} profile)", show_lines=False)
     for column in ("row", "level", "outcome", "requests", "summary"):
         table.add_column(column, overflow="fold")
     for row in result["rows"]:
@@ -54,6 +55,7 @@ def print_summary(result: RunResult, report_dir: Path, console: Console | None =
     verdict = result["verdict"]
     console.print(f"\nverdict: [{VERDICT_STYLE.get(verdict, '')}]{verdict}[/] ({result.get('verdict_reason')}); "
                   f"{result.get('requests')} requests in {result.get('duration_s')} s")
+    console.print(f"operation: {escape(operation_text(result))}")
     recording = ", exchanges.har" if (Path(report_dir) / "exchanges.har").is_file() else ""
     console.print(f"reports: {report_dir}/conformance.json, junit.xml, report.html, summary.md{recording}")
 
@@ -69,7 +71,10 @@ def _print_failure(console: Console, row: dict[str, Any]) -> None:
 
 def print_diff(record: dict[str, Any], report_dir: Path) -> None:
     """The terminal's account of a diff: both sides, the count per class, every regression."""
+    from face_conformance.reporting.diff_report import operation_words
+
     console = Console(highlight=False, soft_wrap=True)
+    console.print(f"operation: {escape(operation_words(record))}")
     for name in ("a", "b"):
         side = record[name]
         console.print(f"{name.upper()}: {escape(str(side['label']))} ({side['verdict']}, {side['requests']} requests)")
