@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 from face_conformance import __version__
-from face_conformance.cases import operation
+from face_conformance.cases import catalogue, operation
 from face_conformance.config import options
 from face_conformance.config.settings import ConfigError, Settings, build_settings, settings_record
 from face_conformance.evidence.record import RunResult
@@ -75,6 +75,19 @@ def pytest_configure(config: pytest.Config) -> None:
     if is_suite_session(config):
         config.stash[PROFILE_KEY] = _hypothesis_profile(settings)
     terminate_as_interrupt()
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Skip the suite's tests whose every row does not apply to the run's operation, saying why."""
+    if not is_suite_session(config):
+        return
+    for item in items:
+        marker = item.get_closest_marker("row")
+        if marker is None or not marker.args:
+            continue
+        found = [catalogue.row(catalogue.current_id(r)) for r in marker.args]
+        if all(r.level == "N/A" for r in found):
+            item.add_marker(pytest.mark.skip(reason=f"not applicable to {operation.current().title}: {found[0].reason}"))
 
 
 def _given_settings(config: pytest.Config) -> Settings | None:

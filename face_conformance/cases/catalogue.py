@@ -332,6 +332,11 @@ def row(row_id: str) -> Row:
         raise KeyError(f"unknown row ID {row_id!r}") from None
 
 
+def current_id(row_id: str) -> str:
+    """The ID the selected operation gives a page's row (404.group-invalid is 404.list-invalid in a face list)."""
+    return str(operation.current().row_changes.get(row_id, {}).get("id", row_id))
+
+
 def row_ids() -> tuple[str, ...]:
     """Every row ID, in catalogue order."""
     return tuple(r.id for r in rows())

@@ -95,6 +95,10 @@ class Operation:
         """The operation and version in words, for reports: 'LargeFaceList - Update Face, API v1.2'."""
         return f"{self.title}, API {self.version}"
 
+    def has_part(self, part: str) -> bool:
+        """Whether a request part (catalogue.REQUEST_PARTS) exists in this operation (a face list has no person)."""
+        return part not in PATH_PARTS or part in self.path_parts
+
     def parameter_name(self, part: str) -> str:
         """The path parameter a trigger part is in this operation (the collection's ID has its own name)."""
         return self.container if part == "personGroupId" else part

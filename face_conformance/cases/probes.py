@@ -8,7 +8,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 from urllib.parse import urlencode
 
-from face_conformance.cases import catalogue, nearmiss
+from face_conformance.cases import catalogue, nearmiss, operation
 from face_conformance.cases.wire import face_path
 from face_conformance.cases.world import World, unknown_guid
 
@@ -206,7 +206,8 @@ def near_miss(world: World, part: str, rule: str) -> Probe:
 
 def near_miss_cases() -> list[tuple[str, str]]:
     """(part, rule) for every near-miss rule the document names."""
-    return [(part, rule) for part in catalogue.REQUEST_PARTS for rule in catalogue.near_miss_rules(part)]
+    return [(part, rule) for part in catalogue.REQUEST_PARTS if operation.current().has_part(part)
+            for rule in catalogue.near_miss_rules(part)]
 
 
 def _auth_first() -> str:

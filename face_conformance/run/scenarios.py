@@ -259,8 +259,18 @@ def _update_while_training(runner: Runner, group: str) -> list[Finding]:
         # Training ended between the status read and the update: nothing was shown either way.
         findings = [f for f in findings if f.row != oracle.TRAINING]
         runner.unreachable(oracle.TRAINING, "training finished while the update was in flight")
-    runner.keep(findings, seen.notes)
+    runner.keep(findings, seen.notes + _training_reading(seen.exchange))
     return findings + _idle_group_while_training(runner, group)
+
+
+def _training_reading(exchange: Exchange) -> list[Note]:
+    """Which answer a large collection gave an update during training, where either conforms (INFO)."""
+    if catalogue.row(oracle.TRAINING).training != "either" or exchange.status not in (200, 409):
+        return []
+    took = exchange.status == 200
+    return [Note(f"info.training-{'takes-updates' if took else 'refuses-updates'}", oracle.TRAINING,
+                 "took an update during training (200)" if took else "refused an update during training (409)",
+                 exchange.to_dict("info", "the update sent while the collection trained"))]
 
 
 def _idle_group_while_training(runner: Runner, group: str) -> list[Finding]:

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from face_conformance.cases import nearmiss, strategies
+from face_conformance.cases import catalogue, nearmiss, strategies
 from face_conformance.cases.nearmiss import NEAR_KEY
 from face_conformance.cases.probes import Probe, user_data_body
 from face_conformance.judging.findings import Finding
@@ -29,7 +29,7 @@ def gen(runner: Runner, settings) -> Runner:
 def rows(request: pytest.FixtureRequest) -> tuple[str, ...]:
     """The rows this test is about, from its `row` marker: the one place a suite test names them."""
     marker = request.node.get_closest_marker("row")
-    return tuple(marker.args) if marker else ()
+    return tuple(catalogue.current_id(r) for r in marker.args) if marker else ()
 
 
 def _send(runner: Runner, label: str, rows: tuple[str, ...], **kw: object) -> list[Finding]:
