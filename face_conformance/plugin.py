@@ -87,7 +87,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             continue
         found = [catalogue.row(catalogue.current_id(r)) for r in marker.args]
         if all(r.level == "N/A" for r in found):
-            item.add_marker(pytest.mark.skip(reason=f"not applicable to {operation.current().title}: {found[0].reason}"))
+            why = f"not applicable to {operation.current().title}: {found[0].reason}"
+            item.add_marker(pytest.mark.skip(reason=why))
 
 
 def _given_settings(config: pytest.Config) -> Settings | None:
