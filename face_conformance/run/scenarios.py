@@ -86,7 +86,8 @@ def concurrent_writes(runner: Runner, n: int = 4) -> list[Finding]:
     # x.isolation: a face of another person is written at the same time, and must not conflict. Its
     # value is derived, not drawn from the runner's counter: a replay of an older recording must draw
     # the same values as the run that made it did.
-    sibling = runner.world.sibling
+    # (A face list has no sibling person: the face of its other list is the face beside.)
+    sibling = runner.world.sibling or runner.world.other_face
     tags = [checks.PARALLEL] * n
     if sibling is not None:
         probes.append(_at(runner.probe_on_face("an update of another person's face during the parallel updates",
@@ -277,7 +278,7 @@ def _idle_group_while_training(runner: Runner, group: str) -> list[Finding]:
     """While one group trains, a request to the run's other group answers as it does idle (x.isolation)."""
     world = runner.world
     assert world is not None
-    if not world.other_group or not world.other_person:
+    if not world.other_group or world.other_person is None:  # a face list's person is "" (it has none)
         return []
     # A face of the idle group takes the update (200); without one, the idle group's person answers
     # for a missing face (404) as it does when nothing trains.
