@@ -18,6 +18,7 @@ import json
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -27,7 +28,12 @@ import pytest
 
 face_sdk = pytest.importorskip("azure.ai.vision.face")
 from azure.core.credentials import AzureKeyCredential  # noqa: E402
-from azure.core.exceptions import ClientAuthenticationError, HttpResponseError, ResourceNotFoundError  # noqa: E402
+from azure.core.exceptions import (  # noqa: E402
+    ClientAuthenticationError,
+    HttpResponseError,
+    ResourceExistsError,
+    ResourceNotFoundError,
+)
 from azure.core.pipeline.transport import RequestsTransport  # noqa: E402
 from azure.core.polling import LROPoller  # noqa: E402
 
@@ -36,7 +42,6 @@ from face_conformance.reference import BackgroundServer, ReferenceConfig, Refere
 KEY = "sdk-family-key-0123456789abcdef"
 API_VERSION = "v1.2"
 SDK_DEFAULT_VERSION = "v1.2-preview.1"
-BASE = f"/face/{API_VERSION}"
 FACE_URL = "https://example.invalid/one-face.jpg"
 IMAGE = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00not really a face\xff\xd9"  # bytes; the reference detects nothing
 TRAINING_S = 0.5
@@ -46,6 +51,9 @@ KINDS = ("large_person_group", "large_face_list")
 #: The path segment of each kind, and the 404 code of a missing collection (docs/contract.md, The family).
 SEGMENT = {"large_person_group": "largepersongroups", "large_face_list": "largefacelists"}
 NOT_FOUND = {"large_person_group": "LargePersonGroupNotFound", "large_face_list": "LargeFaceListNotFound"}
+NOT_TRAINED = {"large_person_group": "LargePersonGroupNotTrained", "large_face_list": "LargeFaceListNotTrained"}
+TRAINING_NOT_FINISHED = {"large_person_group": "LargePersonGroupTrainingNotFinished",
+                         "large_face_list": "LargeFaceListTrainingNotFinished"}
 
 
 @dataclass(frozen=True)
@@ -98,6 +106,7 @@ class Made:
     collection: str
     person: str | None
     face: str
+    version: str = API_VERSION
 
     @property
     def args(self) -> tuple[str, ...]:
@@ -106,7 +115,7 @@ class Made:
 
     @property
     def collection_path(self) -> str:
-        return f"{BASE}/{SEGMENT[self.kind]}/{self.collection}"
+        return f"/face/{self.version}/{SEGMENT[self.kind]}/{self.collection}"
 
     @property
     def faces_path(self) -> str:
@@ -147,7 +156,8 @@ def admin(server: BackgroundServer) -> Iterator[Any]:
         yield client
 
 
-def make(admin: Any, kind: str, collection: str, user_data: str | None = "at add time") -> Made:
+def make(admin: Any, kind: str, collection: str, user_data: str | None = "at add time",
+         version: str = API_VERSION) -> Made:
     """Create the collection (and a person), then add a face from a URL: all through the SDK."""
     ops = getattr(admin, kind)
     assert ops.create(collection, name=f"SDK family {kind}", user_data="made by azure-ai-vision-face") is None
@@ -156,13 +166,26 @@ def make(admin: Any, kind: str, collection: str, user_data: str | None = "at add
         person = ops.create_person(collection, name="sdk person", user_data="a person").person_id
     added = ops.add_face_from_url(*(a for a in (collection, person) if a is not None), url=FACE_URL,
                                   user_data=user_data)
-    return Made(kind, collection, person, added.persisted_face_id)
+    return Made(kind, collection, person, added.persisted_face_id, version)
 
 
 @pytest.fixture(scope="module")
 def made(admin: Any) -> dict[str, Made]:
     """One face per kind, shared by the tests that do not train or delete."""
     return {kind: make(admin, kind, f"sdk-family-{SEGMENT[kind]}") for kind in KINDS}
+
+
+@contextmanager
+def switched(reference: RecordingReference, **changes: Any) -> Iterator[None]:
+    """Switches of the reference's config for a block (it reads its config on every request)."""
+    before = {name: getattr(reference.config, name) for name in changes}
+    for name, value in changes.items():
+        setattr(reference.config, name, value)
+    try:
+        yield
+    finally:
+        for name, value in before.items():
+            setattr(reference.config, name, value)
 
 
 def error_code(error: HttpResponseError) -> str | None:
@@ -262,13 +285,14 @@ def test_update_without_user_data_sends_an_empty_object(admin: Any, reference: R
     assert (sent.body, sent.status) == (b"{}", 200)
 
 
-@pytest.mark.parametrize("kind", KINDS)
-@pytest.mark.parametrize("where", ["collection", "collection-invalid", "person", "person-invalid", "face",
-                                   "face-invalid"])
+WHERE = ("collection", "collection-invalid", "person", "person-invalid", "face", "face-invalid")
+
+
+@pytest.mark.parametrize(("kind", "where"), [(k, w) for k in KINDS for w in WHERE
+                                             if k == "large_person_group" or not w.startswith("person")])
 def test_errors_surface_as_the_sdk_raises_them(admin: Any, made: dict[str, Made], kind: str, where: str) -> None:
+    """404s as ResourceNotFoundError with the answer's code; a large face list has no person to miss."""
     face = made[kind]
-    if where.startswith("person") and face.person is None:
-        pytest.skip("a large face list has no person in its path")
     ops = getattr(admin, kind)
     ops.update_face(*face.args, user_data="kept")
     target = {"collection": "sdk-family-missing", "collection-invalid": "Not!Valid", "person": UNKNOWN,
@@ -294,38 +318,69 @@ def test_wrong_key_is_client_authentication_error(server: BackgroundServer, made
     assert error_code(caught.value) in ("Unspecified", "401")  # v1.2 may answer "401" (docs/contract.md)
 
 
-@pytest.mark.parametrize("kind", KINDS)
-def test_train_poller_training_status_and_delete(admin: Any, reference: RecordingReference, kind: str) -> None:
-    """create, add face, train (the SDK's poller), training status, update after training, delete."""
-    ops = getattr(admin, kind)
-    face = make(admin, kind, f"sdk-family-train-{SEGMENT[kind]}")
-    start = len(reference.seen)
-    poller = ops.begin_train(face.collection)
-    assert isinstance(poller, LROPoller)
-    train = reference.last("POST", f"{face.collection_path}/train")
-    assert train.status == 202 and train.answer == b""  # the SDK takes 202 only
-    running = ops.get_training_status(face.collection)
-    assert running.status.lower() == "running" and running.created_date_time is not None
-    assert poller.result(timeout=10 * TRAINING_S + 10) is None
-    assert poller.done() and poller.status().lower() == "succeeded"
-    location = train.answer_headers.get("operation-location")
-    if location is not None:
-        # The poller followed operation-Location: GETs of that URL until a finished status.
-        status_path = urlsplit(location).path
-        polled = [s for s in reference.since(start) if (s.method, s.path) == ("GET", status_path)]
-        assert polled and all(s.status == 200 for s in polled), polled
-        assert json.loads(polled[-1].answer)["status"].lower() == "succeeded"
-        assert ops.get_training_status(face.collection).status.lower() == "succeeded"  # the poller waited
-    # Without operation-Location the poller has nothing to follow and ends at once (azure-core's
-    # StatusCheckPolling): training status is what tells that training finished.
+def wait_for_training(ops: Any, collection: str) -> Any:
+    """Training Status, read until it is no longer `running` (or the deadline passes)."""
     deadline = time.monotonic() + 10 * TRAINING_S + 5
-    while ops.get_training_status(face.collection).status.lower() == "running" and time.monotonic() < deadline:
+    status = ops.get_training_status(collection)
+    while status.status.lower() == "running" and time.monotonic() < deadline:
         time.sleep(0.05)
-    done = ops.get_training_status(face.collection)
-    assert done.status.lower() == "succeeded"
+        status = ops.get_training_status(collection)
+    return status
+
+
+@pytest.mark.parametrize("operation_location", [True, False], ids=["operation-location", "no-operation-location"])
+@pytest.mark.parametrize("kind", KINDS)
+def test_train_poller_training_status_and_delete(server: BackgroundServer, admin: Any, reference: RecordingReference,
+                                                 kind: str, operation_location: bool) -> None:
+    """create, add face, Training Status before Train, train (the SDK's poller), Training Status, an update
+    while training (200: large collections take writes while they train), delete.
+
+    Train's 202 may carry `operation-Location` on v1.2 (docs/contract.md); the reference sends the
+    absolute URL of the collection's Training Status (switch `v1_2_operation_location`, on by default).
+    With it, azure-core's poller GETs that URL until `status` is finished; without it the poller has
+    nothing to follow and is done at once (azure-core's StatusCheckPolling), training still running.
+    """
+    ops = getattr(admin, kind)
+    face = make(admin, kind, f"sdk-family-train-{SEGMENT[kind]}-{'ol' if operation_location else 'no'}")
+    status_path = f"{face.collection_path}/training"
+    with pytest.raises(ResourceNotFoundError) as caught:
+        ops.get_training_status(face.collection)
+    assert error_code(caught.value) == NOT_TRAINED[kind]  # before any Train (docs/contract.md, The family)
+
+    with switched(reference, v1_2_operation_location=operation_location):
+        start = len(reference.seen)
+        poller = ops.begin_train(face.collection)
+        assert isinstance(poller, LROPoller)
+        train = reference.last("POST", f"{face.collection_path}/train")
+        assert (train.status, train.answer, train.body) == (202, b"", b"")  # the SDK takes 202 only
+        if operation_location:
+            assert train.answer_headers["operation-location"] == server.base_url + status_path
+        else:
+            assert "operation-location" not in train.answer_headers
+            assert poller.done() and poller.status().lower() == "succeeded"  # done before training is
+        running = ops.get_training_status(face.collection)
+        assert running.status == "running" and running.created_date_time is not None
+        assert running.last_successful_training_date_time is None
+        ops.update_face(*face.args, user_data="while training")  # 200 by default on a large collection
+        assert reference.last("PATCH", face.face_path).status == 200
+        assert poller.result(timeout=10 * TRAINING_S + 10) is None
+        assert poller.done() and poller.status().lower() == "succeeded"
+        own = 1  # the test's own Training Status GET above
+        polls = [s for s in reference.since(start) if (s.method, s.path) == ("GET", status_path)]
+        if operation_location:
+            assert len(polls) > own and all(s.status == 200 for s in polls)
+            assert json.loads(polls[-1].answer)["status"] == "succeeded"
+            # the poller waited for training: it is over the moment result() returns
+            assert ops.get_training_status(face.collection).status == "succeeded"
+        else:
+            assert len(polls) == own  # the poller sent nothing
+
+    done = wait_for_training(ops, face.collection)
+    assert done.status == "succeeded"
     assert done.created_date_time is not None and done.last_action_date_time is not None
-    status_seen = reference.last("GET", f"{face.collection_path}/training")
-    assert status_seen.status == 200 and json.loads(status_seen.answer)["status"].lower() == "succeeded"
+    assert done.last_successful_training_date_time is not None  # required by v1.2's TrainingResult
+    assert reference.last("GET", status_path).status == 200
+    assert ops.get_face(*face.args).user_data == "while training"
     ops.update_face(*face.args, user_data="after training")
     assert ops.get_face(*face.args).user_data == "after training"
 
@@ -341,14 +396,43 @@ def test_train_poller_training_status_and_delete(admin: Any, reference: Recordin
 
 
 @pytest.mark.parametrize("kind", KINDS)
-def test_paths_of_the_api_versions(server: BackgroundServer, reference: RecordingReference, kind: str) -> None:
-    """The SDK puts its `api_version` in the path, `{endpoint}/face/{apiVersion}/...`; its default is
-    `v1.2-preview.1`. Pinned here as the wire shows it, whatever the reference answers to that path."""
+def test_update_while_training_when_the_reference_answers_409(admin: Any, reference: RecordingReference,
+                                                              kind: str) -> None:
+    """The other reading docs/contract.md allows (switch `large_training_conflict`): the SDK raises
+    ResourceExistsError with the collection's TrainingNotFinished code, and nothing is stored."""
+    ops = getattr(admin, kind)
+    face = make(admin, kind, f"sdk-family-conflict-{SEGMENT[kind]}", user_data="before")
+    with switched(reference, large_training_conflict=True):
+        poller = ops.begin_train(face.collection)
+        with pytest.raises(ResourceExistsError) as caught:
+            ops.update_face(*face.args, user_data="while training")
+        assert caught.value.status_code == 409
+        assert error_code(caught.value) == TRAINING_NOT_FINISHED[kind] and caught.value.error.message
+        poller.result(timeout=10 * TRAINING_S + 10)
+        assert wait_for_training(ops, face.collection).status == "succeeded"
+        assert ops.get_face(*face.args).user_data == "before"
+        ops.update_face(*face.args, user_data="after training")
+    assert ops.get_face(*face.args).user_data == "after training"
+    ops.delete(face.collection)
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_the_api_version_is_a_path_segment(server: BackgroundServer, reference: RecordingReference, kind: str) -> None:
+    """`{endpoint}/face/{apiVersion}/...`. The SDK's default is `v1.2-preview.1`, pinned as the wire
+    shows it (whatever the reference answers there); `api_version="v1.0"` reaches the reference's v1.0."""
     start = len(reference.seen)
+    nowhere = ["sdk-family-nowhere"] + [UNKNOWN] * (2 if kind == "large_person_group" else 1)
     with face_sdk.FaceAdministrationClient(server.base_url, AzureKeyCredential(KEY),
                                            transport=RequestsTransport(use_env_settings=False),
-                                           retry_total=0) as default:
-        with pytest.raises(HttpResponseError):
-            getattr(default, kind).get_face(*(["sdk-family-nowhere"] + [UNKNOWN] * (2 if kind == KINDS[0] else 1)))
-    sent = reference.since(start)[-1]
-    assert sent.path.startswith(f"/face/{SDK_DEFAULT_VERSION}/{SEGMENT[kind]}/sdk-family-nowhere/")
+                                           retry_total=0) as default, pytest.raises(HttpResponseError):
+        getattr(default, kind).get_face(*nowhere)
+    assert reference.since(start)[-1].path.startswith(f"/face/{SDK_DEFAULT_VERSION}/{SEGMENT[kind]}/{nowhere[0]}/")
+
+    with admin_client(server.base_url, api_version="v1.0") as old:
+        ops = getattr(old, kind)
+        face = make(old, kind, f"sdk-family-v10-{SEGMENT[kind]}", version="v1.0")
+        assert face.face_path.startswith(f"/face/v1.0/{SEGMENT[kind]}/")
+        ops.update_face(*face.args, user_data="on v1.0")
+        assert reference.last("PATCH", face.face_path).status == 200
+        assert ops.get_face(*face.args).user_data == "on v1.0"
+        ops.delete(face.collection)
