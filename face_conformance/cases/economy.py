@@ -16,8 +16,9 @@ The floor counts:
 - the read-backs (Get Face) those rows need (`READ_BACKS`);
 - training: one Train and one Training Status that shows it running (`TRAINING_CALLS`);
 - set-up, as docs/contract.md fixes it: two groups, three persons (two in the first, one in the
-  second), two faces (`SETUP_CALLS`): the scoping rows need a person of another group and a face
-  of another person;
+  second), three faces (`SETUP_CALLS`): the scoping rows need a person of another group and a face
+  of another person; a large face list, which has no persons, needs two lists and a face in each
+  (`setup_calls`);
 - teardown: one Delete Person Group per group (`TEARDOWN_CALLS`).
 """
 
@@ -25,7 +26,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from face_conformance.cases import catalogue
+from face_conformance.cases import catalogue, operation
 
 #: Rows judged on the answers to other rows' requests: they provoke nothing themselves.
 #: (x.no-change-on-error needs a read-back after the error answers: see READ_BACKS.)
@@ -70,15 +71,24 @@ def own_request_rows() -> tuple[str, ...]:
     return tuple(r for r in at_will_rows() if r not in RIDES_ON_OTHERS)
 
 
+def setup_calls() -> tuple[int, str]:
+    """The set-up calls of the selected operation, and what they are."""
+    noun = operation.current().noun
+    if operation.current().has_person:
+        return SETUP_CALLS, f"Create {noun} ×2, Create Person ×3, Add Face ×3"
+    return 4, f"Create {noun} ×2, Add Face ×2"
+
+
 def minimum_terms() -> list[Term]:
-    """The floor of a live smoke run, term by term."""
+    """The floor of a live smoke run (of the selected operation), term by term."""
     own = own_request_rows()
+    setup, what = setup_calls()
     return [
-        Term("set-up", SETUP_CALLS, "Create Person Group ×2, Create Person ×3, Add Face ×3"),
+        Term("set-up", setup, what),
         Term("rows", len(own), f"one PATCH for each row provoked at will: {', '.join(own)}"),
         Term("read-backs", len(READ_BACKS), "; ".join(f"{row}: {why}" for row, why in READ_BACKS.items())),
         Term("training", TRAINING_CALLS, "Train, and one Training Status that shows it running"),
-        Term("teardown", TEARDOWN_CALLS, "Delete Person Group ×2"),
+        Term("teardown", TEARDOWN_CALLS, f"Delete {operation.current().noun} ×2"),
     ]
 
 

@@ -4,7 +4,10 @@ Browsers' devtools, Fiddler, Charles, Insomnia and Postman open the file as it i
 suite adds lives in `_` fields, which HAR allows: each entry's `_conformance` says which step of
 the run it served, what it was for, which key it carried (never the key: `valid`, `missing`,
 `wrong` or `near:RULE`) and the rows it was judged on; `log._conformance` holds the run's settings
-and its steps, from which `face-conformance judge` re-derives the verdict (`replay`).
+and its steps, from which `face-conformance judge` re-derives the verdict (`replay`), the operation
+and API version the run addressed (`operation`; also the first words of `log.comment`), and the
+reason of each row that did not apply (`not_applicable`). A recording made before the family of
+operations names no operation: it is PersonGroup Person - Update Face on v1.0 (`Recorded.operation`).
 """
 
 from __future__ import annotations
@@ -19,7 +22,8 @@ from urllib.parse import parse_qsl, urlsplit
 
 from face_conformance import __version__
 from face_conformance.cases import catalogue
-from face_conformance.evidence.record import RunResult
+from face_conformance.cases.outcomes import Outcome
+from face_conformance.evidence.record import OperationRecord, RunResult, operation_label, recorded_operation
 from face_conformance.evidence.recording import Entry, body_bytes, body_record, probe_from_record
 from face_conformance.evidence.redaction import hide_secret_bytes, is_secret_header, redacted_copy
 from face_conformance.evidence.run_record import RunRecord
@@ -66,8 +70,9 @@ def build_har(record: RunRecord, settings: dict[str, Any], result: RunResult, *,
     steps = list(record.steps)
     entries = [_entry(e, record.judged_on(e), steps) for e in record.entries]
     target = result["target"]
-    comment = (f"target {target['endpoint']}, mode {target['mode']}, profile {target['profile']}, "
-               f"seed {'none' if target['seed'] is None else target['seed']}")
+    operation = run_operation(settings, result)
+    comment = (f"{operation_label(operation)}; target {target['endpoint']}, mode {target['mode']}, "
+               f"profile {target['profile']}, seed {'none' if target['seed'] is None else target['seed']}")
     started = entries[0]["startedDateTime"] if entries else _iso(time.time())
     log = {
         "version": "1.2",
@@ -79,15 +84,26 @@ def build_har(record: RunRecord, settings: dict[str, Any], result: RunResult, *,
         "entries": entries,
         "_conformance": {
             "format": FORMAT,
+            "operation": operation,
             "target": target,
             "settings": settings,
             "interrupted": interrupted,
             "steps": steps,
             "verdict": result["verdict"],
             "outcomes": {row["id"]: row["outcome"] for row in result["rows"]},
+            "not_applicable": {row["id"]: row["summary"] for row in result["rows"]
+                               if row["outcome"] == Outcome.NOT_APPLICABLE},
         },
     }
     return redacted_copy({"log": log})
+
+
+def run_operation(settings: dict[str, Any], result: RunResult) -> OperationRecord:
+    """The operation a run addressed: the result's, else the settings' (`operation`, `api_version`), else default."""
+    named = result.get("operation")
+    if isinstance(named, dict):
+        return recorded_operation(named.get("name"), named.get("version"))
+    return recorded_operation(settings.get("operation"), settings.get("api_version"))
 
 
 def _entry(entry: Entry, judged: list[tuple[str, str]], steps: list[dict[str, Any]]) -> dict[str, Any]:
@@ -187,6 +203,14 @@ class Recorded:
     def version(self) -> str:
         """The suite version that recorded it."""
         return str(self.log["creator"].get("version", "unknown"))
+
+    @property
+    def operation(self) -> OperationRecord:
+        """The operation and API version the recorded run addressed, from its settings.
+
+        A recording made before the family of operations has neither: PersonGroup Person on v1.0.
+        """
+        return recorded_operation(self.settings.get("operation"), self.settings.get("api_version"))
 
 
 def read_har(path: Path) -> Recorded:

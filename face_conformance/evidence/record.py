@@ -148,8 +148,8 @@ def operation_of(result: Mapping[str, Any]) -> OperationRecord:
     named = result.get("operation")
     if not isinstance(named, Mapping):
         return operation_record(family.get())
-    if all(isinstance(named.get(k), str) for k in OperationRecord.__required_keys__):
-        return {k: named[k] for k in OperationRecord.__required_keys__}  # type: ignore[return-value]
+    if all(isinstance(named.get(k), str) for k in OperationRecord.__annotations__):
+        return {k: named[k] for k in OperationRecord.__annotations__}  # type: ignore[return-value]
     return recorded_operation(named.get("name"), named.get("version"))
 
 
@@ -182,4 +182,8 @@ def check_result(result: dict[str, Any]) -> list[str]:
             problems.append(f"row {row.get('id')!r} has the unknown outcome {row.get('outcome')!r}")
     problems += [f"target lacks {name!r}" for name in TargetRecord.__required_keys__
                  if name not in result.get("target", {})]
+    if "operation" in result:  # a record written before operations were named has none
+        named = result["operation"] if isinstance(result["operation"], dict) else {}
+        problems += [f"operation lacks {name!r}" for name in OperationRecord.__annotations__
+                     if not isinstance(named.get(name), str)]
     return problems

@@ -1,5 +1,8 @@
 """`junit.xml`: one testcase per row, so CI test tabs show the rows as tests.
 
+The testsuite's properties name the operation (`operation`, `operation-title`, `api-version`,
+`patch-path`) and the target; a not-applicable row is skipped with its reason.
+
 Mapping: fail -> failure, error -> error, not-observed / not-applicable / accepted -> skipped (with
 why), warn -> passed with the warning in system-out (a failure under `--strict`), pass and info ->
 passed (info keeps its note in system-out).
@@ -14,6 +17,7 @@ from typing import Any
 from junitparser import Error, Failure, JUnitXml, Skipped, SystemOut, TestCase, TestSuite
 
 from face_conformance.cases.outcomes import UNTESTED, Outcome
+from face_conformance.evidence.record import operation_of
 from face_conformance.reporting.common import EVIDENCE_LIMIT, as_text, row_level, xml_safe
 from face_conformance.reporting.failures import format_failure
 
@@ -26,6 +30,7 @@ def build_junit(result: Mapping[str, Any]) -> JUnitXml:
     """The JUnit document for a result: one `face-conformance` testsuite, one testcase per row."""
     target = result.get("target") or {}
     suite = TestSuite(SUITE_NAME)
+    _operation_properties(suite, result)
     for name in ("endpoint", "mode", "profile", "seed"):
         if target.get(name) is not None:
             suite.add_property(name, xml_safe(as_text(target[name])))
@@ -42,6 +47,14 @@ def build_junit(result: Mapping[str, Any]) -> JUnitXml:
     doc = JUnitXml(SUITE_NAME)
     doc.add_testsuite(suite)
     return doc
+
+
+def _operation_properties(suite: TestSuite, result: Mapping[str, Any]) -> None:
+    """The operation and API version the rows are of, as the testsuite's first properties."""
+    named = operation_of(result)
+    for prop, key in (("operation", "name"), ("operation-title", "title"), ("api-version", "version"),
+                      ("patch-path", "patch_path")):
+        suite.add_property(prop, xml_safe(as_text(named[key])))  # type: ignore[literal-required]
 
 
 def _testcase(row: Mapping[str, Any], strict: bool) -> TestCase:

@@ -13,6 +13,7 @@ from rich.text import Text
 from face_conformance.cases.outcomes import BAD, UNTESTED, Outcome, Verdict
 from face_conformance.evidence.record import RunResult
 from face_conformance.reporting.common import operation_text
+from face_conformance.reporting.diff_report import operation_words
 from face_conformance.reporting.failures import format_failure
 
 STYLE: dict[Outcome, str] = {
@@ -71,8 +72,6 @@ def _print_failure(console: Console, row: dict[str, Any]) -> None:
 
 def print_diff(record: dict[str, Any], report_dir: Path) -> None:
     """The terminal's account of a diff: both sides, the count per class, every regression."""
-    from face_conformance.reporting.diff_report import operation_words
-
     console = Console(highlight=False, soft_wrap=True)
     console.print(f"operation: {escape(operation_words(record))}")
     for name in ("a", "b"):

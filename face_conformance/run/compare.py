@@ -22,7 +22,7 @@ from face_conformance.cases.outcomes import DIFF_CLASSES, EXIT, DiffClass, DiffV
 from face_conformance.cases.probes import Probe
 from face_conformance.config.settings import ConfigError, Settings, build_settings
 from face_conformance.evidence.har import HAR_FILE, Recorded, read_har
-from face_conformance.evidence.record import RunResult
+from face_conformance.evidence.record import RunResult, operation_of
 from face_conformance.evidence.run_record import RunRecord
 from face_conformance.live.target import make_target
 from face_conformance.run import diff
@@ -205,5 +205,5 @@ def _side_record(side: Side) -> dict[str, Any]:
     result = side.result
     return {"label": side.label or side.spec.label, "mode": result["target"]["mode"], "verdict": result["verdict"],
             "verdict_reason": result["verdict_reason"], "requests": result["requests"],
-            "recorded": result["target"].get("recorded")}
+            "recorded": result["target"].get("recorded"), "operation": operation_of(result)}
 

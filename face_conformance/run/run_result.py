@@ -9,7 +9,7 @@ from face_conformance import __version__
 from face_conformance.cases import catalogue
 from face_conformance.cases.outcomes import EXIT
 from face_conformance.config.settings import Settings
-from face_conformance.evidence.record import RunResult
+from face_conformance.evidence.record import RunResult, operation_record
 from face_conformance.evidence.run_record import RunRecord
 from face_conformance.judging.ledger import Ledger, verdict
 from face_conformance.run.explored import explored
@@ -50,6 +50,7 @@ def build_result(settings: Settings, run: RunRecord, ledger: Ledger, *, started:
         target["recorded"] = recorded
     return {
         "suite": {"name": "face-conformance", "version": __version__},
+        "operation": operation_record(settings.target),
         "target": target,  # type: ignore[typeddict-item]
         "verdict": name,
         "verdict_reason": reason,
