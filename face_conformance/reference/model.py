@@ -146,6 +146,11 @@ class FaceModel:
             ids = sorted(f for f in owner.faces if start is None or f > start.lower())
             return [owner.faces[f] for f in ids[:top]]
 
+    def face_ids(self, owner: FaceOwner) -> list[str]:
+        """The IDs of the owner's faces, in the order they were added."""
+        with self._lock:
+            return [face.face_id for face in owner.faces.values()]
+
     def add_person(self, group: Group, name: str, user_data: str | None) -> Person:
         """Create a person in the group, with a new GUID."""
         with self._lock:

@@ -70,25 +70,15 @@ class ReferenceConfig:
       status for a `statusCode` body). The spec declares it; no recorded answer carries it.
     - `v1_2_operation_location` (on): Train's 202 carries `operation-Location`, the absolute URL of
       the collection's Training Status (what the spec says it locates: a TrainingResult).
-    - `v1_2_camel_case_status` (on): training status `notStarted` (v1.0: `notstarted`); the
-      status body also has `lastSuccessfulTrainingDateTime`, which v1.2 requires.
+    - `v1_2_camel_case_status` (on): training status `notStarted` (v1.0: `notstarted`).
+
+    Not switched: a v1.2 Training Status body also has `lastSuccessfulTrainingDateTime` (v1.2
+    requires it), and a Bearer token is never a credential on either version (point 17).
     """
 
     key: str = "reference-key"
     #: How long a collection reports `running` after a Train call.
     training_seconds: float = 1.0
-    #: Whether an Update Face of a training large collection gets 409 (True) or 200 (False).
-    large_training_conflict: bool = False
-    #: v1.2 only: 401's code "401" rather than "Unspecified".
-    v1_2_code_401: bool = True
-    #: v1.2 only: 429 as `{"error":{"code":"429","message"}}` rather than the statusCode body.
-    v1_2_code_429: bool = True
-    #: v1.2 only: an `x-ms-error-code` header on every error answer.
-    v1_2_error_code_header: bool = False
-    #: v1.2 only: an `operation-Location` header on Train's 202.
-    v1_2_operation_location: bool = True
-    #: v1.2 only: training status `notStarted` (and `lastSuccessfulTrainingDateTime` in the body).
-    v1_2_camel_case_status: bool = True
     #: How long an update holds the face's write lock; above 0, overlapping updates conflict.
     write_hold_seconds: float = 0.0
     #: Every Nth request (any call) gets one 429; the request after it passes.
@@ -101,6 +91,18 @@ class ReferenceConfig:
     quota_after: int | None = None
     #: Seed for the GUIDs handed out, so that runs repeat; None for uuid4.
     seed: int | None = None
+    #: Whether an Update Face of a training large collection gets 409 (True) or 200 (False).
+    large_training_conflict: bool = False
+    #: v1.2 only: 401's code "401" rather than "Unspecified".
+    v1_2_code_401: bool = True
+    #: v1.2 only: 429 as `{"error":{"code":"429","message"}}` rather than the statusCode body.
+    v1_2_code_429: bool = True
+    #: v1.2 only: an `x-ms-error-code` header on every error answer.
+    v1_2_error_code_header: bool = False
+    #: v1.2 only: an `operation-Location` header on Train's 202.
+    v1_2_operation_location: bool = True
+    #: v1.2 only: training status `notStarted` rather than `notstarted`.
+    v1_2_camel_case_status: bool = True
 
     def __post_init__(self) -> None:
         for name in ("rate_limit_every", "quota_after"):
@@ -525,7 +527,131 @@ class ReferenceService:
         # surrogatepass: a lone surrogate (legal in a JSON string escape) still has a size.
         return len(value.encode("utf-8", "surrogatepass")) > catalogue.user_data_limit()
 
-#@@TRAINING_TO_PARSE_TOP@@
+    # -- training ---------------------------------------------------------------------------
+
+    def training_state(self, group: Group) -> str:
+        """notstarted before any Train, running for `training_seconds` after one, then succeeded."""
+        if group.training_started is None:
+            return "notstarted"
+        if self.clock() - group.training_started < self.config.training_seconds:
+            return "running"
+        return "succeeded"
+
+    def group_is_training(self, group: Group) -> bool:
+        """Whether the collection's training runs (an update may have to wait for it: `training_blocks_writes`)."""
+        return self.training_state(group) == "running"
+
+    def training_blocks_writes(self, group: Group) -> bool:
+        """Whether an update gets 409 for the collection's training.
+
+        A person group's training always blocks; a large collection's only under the config's
+        `large_training_conflict`, since large collections are meant to take writes while they train.
+        """
+        if self.collection.large and not self.config.large_training_conflict:
+            return False
+        return self.group_is_training(group)
+
+    def status_text(self, state: str) -> str:
+        """How Training Status spells a state: v1.2 writes `notStarted` (under its switch)."""
+        if state == "notstarted" and self.on_v1_2("v1_2_camel_case_status"):
+            return "notStarted"
+        return state
+
+    # -- Update Face: the call under test ---------------------------------------------------
+
+    def update_face(
+        self, request: httpx.Request, group_id: str, person_id: str | None, face_id: str
+    ) -> httpx.Response:
+        """PATCH: path lookups, forced conflict, media type, body, training, then the write."""
+        ref = self.resolve_face(group_id, person_id, face_id)
+        if self.take_forced("concurrent"):
+            self.fail("409.concurrent")
+        self.check_media_type(request)
+        value = self.user_data_from(self.parse_body(request))
+        if self.training_blocks_writes(ref.group):
+            self.fail("409.training", group=ref.group.group_id)
+        self.write_face(ref.face, value)
+        return self.empty(200)
+
+    def write_face(self, face: Face, value: str | None) -> None:
+        """Store under the face's write lock; an update finding it held gets 409 concurrent."""
+        if not face.write_lock.acquire(blocking=False):
+            self.fail("409.concurrent")
+        try:
+            hold = self.write_hold()
+            if hold > 0:
+                time.sleep(hold)
+            self.store_user_data(face, value)
+        finally:
+            face.write_lock.release()
+
+    def write_hold(self) -> float:
+        """Seconds this write holds the face's lock: the config's, or a forced slow write's (used up)."""
+        if self.take_forced("slow-writes"):
+            return max(self.config.write_hold_seconds, FORCED_HOLD_SECONDS)
+        return self.config.write_hold_seconds
+
+    def store_user_data(self, face: Face, value: str | None) -> None:
+        """Keep the value exactly as sent: no trimming, no normalisation."""
+        face.user_data = value
+
+    # -- supporting calls -------------------------------------------------------------------
+
+    def get_face(
+        self, request: httpx.Request, group_id: str, person_id: str | None, face_id: str
+    ) -> httpx.Response:
+        """GET a face: `{"persistedFaceId", "userData"}`."""
+        face = self.resolve_face(group_id, person_id, face_id).face
+        return self.json_response(200, _face_json(face))
+
+    def delete_face(
+        self, request: httpx.Request, group_id: str, person_id: str | None, face_id: str
+    ) -> httpx.Response:
+        """DELETE a face of a large collection: 200 empty."""
+        ref = self.resolve_face(group_id, person_id, face_id)
+        self.model.delete_face(ref.owner, ref.face.face_id)
+        return self.empty(200)
+
+    def list_faces(self, request: httpx.Request, group_id: str, person_id: None) -> httpx.Response:
+        """GET a face list's faces sorted by ID (`start` exclusive, `top` at most 1000)."""
+        group = self.resolve_group(group_id)
+        params = request.url.params
+        faces = self.model.list_faces(group, params.get("start"), self.parse_top(params.get("top")))
+        return self.json_response(200, [_face_json(f) for f in faces])
+
+    def create_group(self, request: httpx.Request, group_id: str) -> httpx.Response:
+        """PUT a collection `{"name", "userData"?}`: 200 empty, 409 (PersonGroupExists, ...) if taken."""
+        if not self.group_id_is_valid(group_id):
+            self.fail("404.group-invalid")
+        self.check_media_type(request)
+        body = self.parse_body(request)
+        name = self.required_name(body)
+        user_data = self.optional_user_data(body, SUPPORT_USER_DATA_LIMIT)
+        if self.model.create_group(group_id, name, user_data, _now(), self.collection.kind) is None:
+            code, message = self.collection.exists
+            return self.plain_error(409, code, message.format(id=group_id))
+        return self.empty(200)
+
+    def get_group(self, request: httpx.Request, group_id: str) -> httpx.Response:
+        """GET one collection."""
+        return self.json_response(200, self.group_json(self.resolve_group(group_id)))
+
+    def delete_group(self, request: httpx.Request, group_id: str) -> httpx.Response:
+        """DELETE a collection with its persons and faces."""
+        self.model.delete_group(self.resolve_group(group_id).group_id, self.collection.kind)
+        return self.empty(200)
+
+    def list_groups(self, request: httpx.Request) -> httpx.Response:
+        """GET the collections of a kind sorted by ID: `start` is an exclusive lower bound, `top` at most 1000."""
+        params = request.url.params
+        top = self.parse_top(params.get("top"))
+        groups = self.model.list_groups(params.get("start"), top, self.collection.kind)
+        return self.json_response(200, [self.group_json(g) for g in groups])
+
+    def group_json(self, group: Group) -> dict[str, Any]:
+        """A collection as List and Get show it: its ID (named as its kind names it), name, userData."""
+        return {self.collection.id_field: group.group_id, "name": group.name, "userData": group.user_data}
+
     def parse_top(self, value: str | None) -> int:
         """The `top` query parameter: an integer from 1 to 1000, default 1000."""
         if value is None:
@@ -544,15 +670,28 @@ class ReferenceService:
         person = self.model.add_person(group, name, user_data)
         return self.json_response(200, {"personId": person.person_id})
 
-    def add_face(self, request: httpx.Request, group_id: str, person_id: str) -> httpx.Response:
+    def get_person(self, request: httpx.Request, group_id: str, person_id: str) -> httpx.Response:
+        """GET a person: `{"personId", "name", "userData", "persistedFaceIds"}`."""
+        person = self.resolve_person(self.resolve_group(group_id), person_id)
+        return self.json_response(
+            200,
+            {
+                "personId": person.person_id,
+                "name": person.name,
+                "userData": person.user_data,
+                "persistedFaceIds": self.model.face_ids(person),
+            },
+        )
+
+    def add_face(self, request: httpx.Request, group_id: str, person_id: str | None) -> httpx.Response:
         """POST a face (JSON `{"url"}` or octet-stream bytes; no detection): `{"persistedFaceId"}`."""
         group = self.resolve_group(group_id)
-        person = self.resolve_person(group, person_id)
+        owner: FaceOwner = group if person_id is None else self.resolve_person(group, person_id)
         user_data = request.url.params.get("userData")
         if user_data is not None and self.user_data_too_long(user_data):
             self.fail("400.userdata-too-long")
         self.check_image(request)
-        face = self.model.add_face(person, user_data)
+        face = self.model.add_face(owner, user_data)
         return self.json_response(200, {"persistedFaceId": face.face_id})
 
     def check_image(self, request: httpx.Request) -> None:
@@ -568,29 +707,45 @@ class ReferenceService:
             self.fail("400.bad-json", message="Invalid image URL.")
 
     def train_group(self, request: httpx.Request, group_id: str) -> httpx.Response:
-        """POST train: 202 empty; a Train while one runs leaves that one running."""
+        """POST train: 202 empty (v1.2: with operation-Location); a Train while one runs leaves that one running."""
         group = self.resolve_group(group_id)
         if not self.group_is_training(group):
             self.model.start_training(group, self.clock(), _now())
-        return self.empty(202)
+        response = self.empty(202)
+        if self.on_v1_2("v1_2_operation_location"):
+            response.headers["operation-Location"] = self.training_status_url(request)
+        return response
+
+    def training_status_url(self, request: httpx.Request) -> str:
+        """The absolute URL of the Training Status of the collection a Train request names."""
+        collection_path = _raw_path(request).rsplit("/", 1)[0]
+        return str(request.url.copy_with(raw_path=f"{collection_path}/training".encode("ascii")))
 
     def get_training_status(self, request: httpx.Request, group_id: str) -> httpx.Response:
-        """GET training: `{"status", "createdDateTime", "lastActionDateTime", "message": null}`."""
+        """GET training: `{"status", "createdDateTime", "lastActionDateTime", "message": null}`.
+
+        Before any Train a person group answers 200 `notstarted`, a large collection 404
+        LargePersonGroupNotTrained / LargeFaceListNotTrained.
+        """
         group = self.resolve_group(group_id)
         state = self.training_state(group)
+        if state == "notstarted" and self.collection.not_trained is not None:
+            return self.plain_error(404, *self.collection.not_trained)
+        return self.json_response(200, self.training_body(group, state))
+
+    def training_body(self, group: Group, state: str) -> dict[str, Any]:
+        """Training Status's answer; v1.2 adds `lastSuccessfulTrainingDateTime` (required there)."""
         created = group.training_started_at or group.created_at
-        last = created
-        if state == "succeeded":
-            last = created + timedelta(seconds=self.config.training_seconds)
-        return self.json_response(
-            200,
-            {
-                "status": state,
-                "createdDateTime": _iso(created),
-                "lastActionDateTime": _iso(last),
-                "message": None,
-            },
-        )
+        finished = created + timedelta(seconds=self.config.training_seconds) if state == "succeeded" else None
+        body: dict[str, Any] = {
+            "status": self.status_text(state),
+            "createdDateTime": _iso(created),
+            "lastActionDateTime": _iso(finished or created),
+            "message": None,
+        }
+        if self.answering.version == V1_2:
+            body["lastSuccessfulTrainingDateTime"] = None if finished is None else _iso(finished)
+        return body
 
     def required_name(self, body: dict[str, Any]) -> str:
         """The `name` of a group or person: a non-empty string of at most 128 characters."""
@@ -617,14 +772,25 @@ class ReferenceService:
         raise Reject(self.error(row_id, **fmt))
 
     def error(self, row_id: str, **fmt: Any) -> httpx.Response:
-        """The error answer of a catalogue row: its status, code or statusCode, and message."""
-        row = catalogue.row(row_id)
-        if row.status is None:
-            raise ValueError(f"row {row_id!r} has no status: it is a cross-cutting check")
+        """The error answer of a row (`answer`): its status, code or statusCode, and message."""
+        answer = self.answer(row_id)
         message = self.message(row_id, **fmt)
-        if row.envelope == "statusCode":
-            return self.json_response(row.status, {"error": {"statusCode": row.status, "message": message}})
-        return self.json_response(row.status, {"error": {"code": row.code, "message": message}})
+        if answer.envelope == "statusCode":
+            return self.error_response(answer.status, {"statusCode": answer.status, "message": message})
+        return self.error_response(answer.status, {"code": answer.code, "message": message})
+
+    def answer(self, row_id: str) -> Answer:
+        """A row's status, envelope, code and example message, on the request's collection and API version.
+
+        Rows are named by the page's IDs (family.PAGE_IDS takes the suite's `404.list-*` back to
+        them); a KeyError names a row with no error answer.
+        """
+        found = self.collection.answer(row_id)
+        if found.status == 401 and self.on_v1_2("v1_2_code_401"):
+            found = found._replace(code="401")
+        if found.status == 429 and self.on_v1_2("v1_2_code_429"):
+            found = found._replace(envelope="code", code="429")
+        return found
 
     def message(
         self, row_id: str, *, group: str | None = None, seconds: int | None = None, message: str | None = None
@@ -632,7 +798,7 @@ class ReferenceService:
         """The row's example message, with the real group ID / wait put in; or `message` as given."""
         if message is not None:
             return message
-        text = catalogue.row(row_id).example["error"]["message"]
+        text = self.answer(row_id).message
         if group is not None:
             text = re.sub(r"'[^']*'", lambda _: f"'{group}'", text, count=1)
         if seconds is not None:
@@ -640,8 +806,15 @@ class ReferenceService:
         return text
 
     def plain_error(self, status: int, code: str, message: str) -> httpx.Response:
-        """An error answer that no catalogue row describes (routing, supporting calls)."""
-        return self.json_response(status, {"error": {"code": code, "message": message}})
+        """An error answer that no row describes (routing, supporting calls)."""
+        return self.error_response(status, {"code": code, "message": message})
+
+    def error_response(self, status: int, error: dict[str, Any]) -> httpx.Response:
+        """`{"error": error}`; on v1.2 (under its switch) with the code in `x-ms-error-code` too."""
+        response = self.json_response(status, {"error": error})
+        if self.on_v1_2("v1_2_error_code_header"):
+            response.headers["x-ms-error-code"] = str(error.get("code", status))
+        return response
 
     def json_response(self, status: int, payload: Any) -> httpx.Response:
         """A JSON answer; ASCII escapes, so any stored string (even a lone surrogate) survives."""
@@ -669,5 +842,5 @@ def _iso(moment: datetime) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
 
 
-def _group_json(group: Group) -> dict[str, Any]:
-    return {"personGroupId": group.group_id, "name": group.name, "userData": group.user_data}
+def _face_json(face: Face) -> dict[str, Any]:
+    return {"persistedFaceId": face.face_id, "userData": face.user_data}
