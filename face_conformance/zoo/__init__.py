@@ -8,7 +8,7 @@ is complete as soon as `face_conformance.zoo` is imported.
 
 from __future__ import annotations
 
-from face_conformance.zoo import broken, conformant, hostile  # noqa: F401  (they register on import)
+from face_conformance.zoo import broken, conformant, family, hostile  # noqa: F401  (they register on import)
 from face_conformance.zoo.registry import VARIANTS, Variant, variant_names
 
 __all__ = ["VARIANTS", "Variant", "variant_names"]

@@ -318,8 +318,9 @@ class PersonOfAnyGroup(ReferenceService):
     def resolve_person(self, group: Any, person_id: str) -> Person:
         """The person of this group, or else of any group (the scoping bug)."""
         if self.guid_is_valid(person_id) and self.model.person(group, person_id) is None:
-            for gid in [g.group_id for g in self.model.list_groups(None, 1000)]:
-                other = self.model.group(gid)
+            kind = self.collection.kind
+            for gid in [g.group_id for g in self.model.list_groups(None, 1000, kind)]:
+                other = self.model.group(gid, kind)
                 person = self.model.person(other, person_id) if other else None
                 if person is not None:
                     return person
@@ -547,7 +548,7 @@ class StoresBeforeMediaCheck(ReferenceService):
 class WritesThroughWrongPerson(ReferenceService):
     def update_face(self, request: httpx.Request, group_id: str, person_id: str, face_id: str) -> httpx.Response:
         """Writes the face wherever it is in the group, then lets the reference answer 404."""
-        group = self.model.group(group_id)
+        group = self.model.group(group_id, self.collection.kind)
         for person in list(group.persons.values()) if group else []:
             face = self.model.face(person, face_id)
             if face is not None and person.person_id != person_id.lower():
@@ -688,8 +689,9 @@ class KeyIgnoresCase(ReferenceService):
 class GroupFuzzyLookup(ReferenceService):
     def resolve_group(self, group_id: str):  # type: ignore[no-untyped-def]
         """The exact group, else one a single edit away."""
-        if self.group_id_is_valid(group_id) and self.model.group(group_id) is None:
-            near = next((g for g in self.model.list_groups(None, 1000) if _one_edit_apart(g.group_id, group_id)),
+        kind = self.collection.kind
+        if self.group_id_is_valid(group_id) and self.model.group(group_id, kind) is None:
+            near = next((g for g in self.model.list_groups(None, 1000, kind) if _one_edit_apart(g.group_id, group_id)),
                         None)
             if near is not None:
                 return near
@@ -1091,7 +1093,7 @@ LEAK_EVERY = 5
 class TrainingBlocksEveryGroup(ReferenceService):
     def update_face(self, request: httpx.Request, group_id: str, person_id: str, face_id: str) -> httpx.Response:
         """One training flag for the whole service, looked at first: a service-wide write lock."""
-        if any(self.training_state(g) == "running" for g in self.model.list_groups(None, 10**9)):
+        if any(self.training_state(g) == "running" for g in self.model.list_groups(None, 10**9, self.collection.kind)):
             self.fail("409.training", group=group_id)
         return super().update_face(request, group_id, person_id, face_id)
 
@@ -1118,8 +1120,8 @@ class WriteLeaksToSibling(ReferenceService):
 
 def _faces_of_group_with(service: ReferenceService, face: Face) -> list[Face]:
     """Every face of the group that holds `face`, persons and faces in the order they were made."""
-    for group in service.model.list_groups(None, 10**9):
-        faces = [f for person in group.persons.values() for f in person.faces.values()]
+    for group in service.model.list_groups(None, 10**9, service.collection.kind):
+        faces = [f for person in group.persons.values() for f in person.faces.values()] + list(group.faces.values())
         if any(f is face for f in faces):
             return faces
     return []

@@ -51,7 +51,8 @@ class ChineseMessages(ReferenceService):
     def message(self, row_id: str, *, group: str | None = None, seconds: int | None = None,
                 message: str | None = None) -> str:
         """The page's Chinese row text, with the group or wait put in."""
-        text = catalogue.row(row_id).page_zh
+        # The service names rows by the page's IDs; the selected operation may name them otherwise.
+        text = catalogue.row(catalogue.current_id(row_id)).page_zh
         if group is not None:
             text += f"：人物组 '{group}'"
         if seconds is not None:
@@ -135,7 +136,7 @@ class ExactPathCasing(ReferenceService):
         """The reference's segments; a `Face/V1.0` prefix is not this server's path."""
         segments = super().path_segments(request)
         raw = request.url.path.split("/")[1:3]
-        return segments if raw == ["face", "v1.0"] else None
+        return segments if raw in (["face", "v1.0"], ["face", "v1.2"]) else None
 
     def match_route(self, segments: list[str] | None) -> RouteMatch | None:
         """The reference's route, if each fixed segment is spelled as this server spells it."""
@@ -153,7 +154,7 @@ class Training409BeforeBody(ReferenceService):
     def update_face(self, request: httpx.Request, group_id: str, person_id: str, face_id: str) -> httpx.Response:
         """Path lookups, then training, then the reference's update."""
         ref = self.resolve_face(group_id, person_id, face_id)
-        if self.group_is_training(ref.group):
+        if self.training_blocks_writes(ref.group):
             self.fail("409.training", group=ref.group.group_id)
         return super().update_face(request, group_id, person_id, face_id)
 
@@ -204,7 +205,7 @@ class BodyBeforePath(ReferenceService):
             self.fail("400.bad-json")
         value = self.user_data_from(self.parse_body(request))
         ref = self.resolve_face(group_id, person_id, face_id)
-        if self.group_is_training(ref.group):
+        if self.training_blocks_writes(ref.group):
             self.fail("409.training", group=ref.group.group_id)
         self.write_face(ref.face, value)
         return self.empty(200)

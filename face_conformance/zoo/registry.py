@@ -20,6 +20,9 @@ class Variant:
     they judge the same answer (a 5xx also breaks `x.documented-status`); nothing else may fail.
     `profile` is the smallest suite profile whose requests reach the difference; `mock` is False
     when the difference lives on the wire (a `WireFault`), where mock mode cannot see it.
+    `operations` names the operations of the family whose answers the difference is in (empty: every
+    operation where its row applies); its `row` is named by the page's ID (the suite's own ID for
+    an operation is `catalogue.current_id` of it).
     """
 
     name: str
@@ -30,13 +33,15 @@ class Variant:
     also: tuple[str, ...] = ()
     profile: str = "smoke"
     mock: bool = True
+    operations: tuple[str, ...] = ()
 
 
 VARIANTS: dict[str, Variant] = {}
 
 
 def register(name: str, kind: str, row: str | None, description: str, *, also: tuple[str, ...] = (),
-             profile: str = "smoke", mock: bool = True) -> Callable[[type[ReferenceService]], type[ReferenceService]]:
+             profile: str = "smoke", mock: bool = True, operations: tuple[str, ...] = (),
+             ) -> Callable[[type[ReferenceService]], type[ReferenceService]]:
     """Class decorator: register a ReferenceService subclass as a zoo variant.
 
     The description becomes the class's docstring when it has none: a variant is documented once.
@@ -53,7 +58,7 @@ def register(name: str, kind: str, row: str | None, description: str, *, also: t
     def wrap(cls: type[ReferenceService]) -> type[ReferenceService]:
         if name in VARIANTS:
             raise ValueError(f"variant {name!r} registered twice")
-        VARIANTS[name] = Variant(name, kind, row, description, cls, tuple(also), profile, mock)
+        VARIANTS[name] = Variant(name, kind, row, description, cls, tuple(also), profile, mock, tuple(operations))
         if not cls.__dict__.get("__doc__"):
             cls.__doc__ = f"{kind} variant {name!r}" + (f" ({row})" if row else "") + f": {description}."
         return cls
