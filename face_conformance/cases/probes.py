@@ -267,5 +267,11 @@ def describe(data: dict[str, Any]) -> str:
 
 
 def explicit_cases() -> list[tuple[str, int, dict[str, Any]]]:
-    """(row ID, index, probe data) for every probe the document gives a row."""
-    return [(row.id, i, data) for row in catalogue.rows() for i, data in enumerate(row.probes)]
+    """(row ID, index, probe data) for every probe the document gives a row that the selected operation can send.
+
+    A probe that sets a part of the path the operation does not have (a person, in a face list) is
+    left out, and the row's next probe is its first.
+    """
+    op = operation.current()
+    return [(row.id, i, data) for row in catalogue.rows()
+            for i, data in enumerate(p for p in row.probes if all(op.has_part(k) for k in p.get("path", {})))]

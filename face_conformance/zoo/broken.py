@@ -33,6 +33,13 @@ from face_conformance.zoo.registry import register
 
 #: Every Nth request of a rate-limiting variant gets a 429 (often enough to be seen in a smoke run).
 RATE_LIMIT_EVERY = 10
+#: Where a group's training blocks its updates: large collections take updates while they train (the
+#: family's variants of their training answer are in zoo/family.py).
+TRAINING_BLOCKS = ("persongroup",)
+#: Where a face belongs to a person (a large face list's faces belong to the list).
+WITH_PERSONS = ("persongroup", "largepersongroup")
+#: Where a 401's code "401" and a 429's `{code: "429"}` are faults (v1.2 allows both).
+PAGE_SHAPES_ONLY = ("v1.0",)
 #: The update (1-based) on which a quota variant answers its one quota 403, unless one was forced before.
 QUOTA_ON_UPDATE = 12
 
@@ -229,7 +236,8 @@ class BadJsonWrongCode(Reanswer):
 
 
 @register("key-code-401", "broken", "401.invalid-key",
-          "answers a wrong key with error.code \"401\" (Azure's current table)", also=("x.auth-first",))
+          "answers a wrong key with error.code \"401\" (Azure's current table)", also=("x.auth-first",),
+          versions=PAGE_SHAPES_ONLY)
 class KeyCode401(Reanswer):
     ROW, ERROR = "401.invalid-key", {"code": "401"}
 
@@ -345,7 +353,7 @@ class FaceInvalidWrongCode(Reanswer):
 
 
 @register("face-of-any-person", "broken", "404.face-missing",
-          "updates a face reached through another person of its group")
+          "updates a face reached through another person of its group", operations=WITH_PERSONS)
 class FaceOfAnyPerson(ReferenceService):
     def resolve_face(self, group_id: str, person_id: str, face_id: str) -> Any:
         """The reference's lookup, but the face is searched among all persons of the group."""
@@ -367,7 +375,8 @@ class FaceMissingWrongCode(Reanswer):
 # -- 409.training --------------------------------------------------------------------------------
 
 
-@register("training-not-blocking", "broken", "409.training", "updates faces while their group is training")
+@register("training-not-blocking", "broken", "409.training", "updates faces while their group is training",
+          operations=TRAINING_BLOCKS)
 class TrainingNotBlocking(ReferenceService):
     def group_is_training(self, group: Any) -> bool:
         """Never blocks updates (Training Status still says running)."""
@@ -375,13 +384,13 @@ class TrainingNotBlocking(ReferenceService):
 
 
 @register("training-wrong-code", "broken", "409.training",
-          "answers an update during training with error.code PersonGroupTrainingInProgress")
+          "answers an update during training with error.code PersonGroupTrainingInProgress", operations=TRAINING_BLOCKS)
 class TrainingWrongCode(Reanswer):
     ROW, ERROR = "409.training", {"code": "PersonGroupTrainingInProgress"}
 
 
 @register("training-423", "broken", "409.training", "answers an update during training with 423 Locked",
-          also=("x.documented-status",))
+          also=("x.documented-status",), operations=TRAINING_BLOCKS)
 class Training423(Reanswer):
     ROW, STATUS = "409.training", 423
 
@@ -470,7 +479,7 @@ class RateLimitStatusCodeString(Throttling):
 
 @register("rate-limit-code-shape", "broken", "429.rate-limit",
           "rate-limits with {error: {code: \"429\", message}} (Azure's current table), no statusCode",
-          also=("x.error-envelope",))
+          also=("x.error-envelope",), versions=PAGE_SHAPES_ONLY)
 class RateLimitCodeShape(Throttling):
     ERROR = {"statusCode": None, "code": "429"}
 
@@ -544,7 +553,8 @@ class StoresBeforeMediaCheck(ReferenceService):
 
 
 @register("writes-through-wrong-person", "broken", "x.no-change-on-error",
-          "answers 404 to a face reached through the wrong (or an unknown) person, but has written it first")
+          "answers 404 to a face reached through the wrong (or an unknown) person, but has written it first",
+          operations=WITH_PERSONS)
 class WritesThroughWrongPerson(ReferenceService):
     def update_face(self, request: httpx.Request, group_id: str, person_id: str, face_id: str) -> httpx.Response:
         """Writes the face wherever it is in the group, then lets the reference answer 404."""
@@ -797,7 +807,7 @@ class StripsControlCharacters(ReferenceService):
 
 @register("training-never-clears", "broken", "409.training",
           "once a group was trained, updates of its faces get 409 training for ever",
-          also=("200.ok", "x.read-after-write"))
+          also=("200.ok", "x.read-after-write"), operations=TRAINING_BLOCKS)
 class TrainingNeverClears(ReferenceService):
     def group_is_training(self, group: Any) -> bool:
         """Training counts as running from the first Train on."""
@@ -1089,7 +1099,7 @@ LEAK_EVERY = 5
 
 @register("training-blocks-every-group", "broken", "x.isolation",
           "while any group trains, every update, in every group, gets 409 PersonGroupTrainingNotFinished",
-          also=("200.ok", "409.training", "404.face-missing"), profile="full")
+          also=("200.ok", "409.training", "404.face-missing"), profile="full", operations=TRAINING_BLOCKS)
 class TrainingBlocksEveryGroup(ReferenceService):
     def update_face(self, request: httpx.Request, group_id: str, person_id: str, face_id: str) -> httpx.Response:
         """One training flag for the whole service, looked at first: a service-wide write lock."""
@@ -1100,7 +1110,8 @@ class TrainingBlocksEveryGroup(ReferenceService):
 
 @register("write-leaks-to-sibling", "broken", "x.isolation",
           f"every {LEAK_EVERY}th successful update also writes its userData into another face of the group",
-          also=("x.read-after-write", "x.no-change-on-error", "x.concurrent-writes"), profile="full")
+          also=("x.read-after-write", "x.no-change-on-error", "x.concurrent-writes"), profile="full",
+          operations=WITH_PERSONS)
 class WriteLeaksToSibling(ReferenceService):
     def __init__(self, config: ReferenceConfig | None = None) -> None:
         super().__init__(config)

@@ -21,8 +21,9 @@ class Variant:
     `profile` is the smallest suite profile whose requests reach the difference; `mock` is False
     when the difference lives on the wire (a `WireFault`), where mock mode cannot see it.
     `operations` names the operations of the family whose answers the difference is in (empty: every
-    operation where its row applies); its `row` is named by the page's ID (the suite's own ID for
-    an operation is `catalogue.current_id` of it).
+    operation where its row applies), `versions` the API versions where it is a fault (empty: all;
+    v1.2 allows a 401's code "401", for one); its `row` is named by the page's ID (the suite's own
+    ID for an operation is `catalogue.current_id` of it).
     """
 
     name: str
@@ -34,6 +35,11 @@ class Variant:
     profile: str = "smoke"
     mock: bool = True
     operations: tuple[str, ...] = ()
+    versions: tuple[str, ...] = ()
+
+    def applies_to(self, operation: str, version: str) -> bool:
+        """Whether the variant's difference exists (and is what its kind says) in this operation and version."""
+        return (not self.operations or operation in self.operations) and (not self.versions or version in self.versions)
 
 
 VARIANTS: dict[str, Variant] = {}
@@ -41,7 +47,7 @@ VARIANTS: dict[str, Variant] = {}
 
 def register(name: str, kind: str, row: str | None, description: str, *, also: tuple[str, ...] = (),
              profile: str = "smoke", mock: bool = True, operations: tuple[str, ...] = (),
-             ) -> Callable[[type[ReferenceService]], type[ReferenceService]]:
+             versions: tuple[str, ...] = ()) -> Callable[[type[ReferenceService]], type[ReferenceService]]:
     """Class decorator: register a ReferenceService subclass as a zoo variant.
 
     The description becomes the class's docstring when it has none: a variant is documented once.
@@ -58,7 +64,8 @@ def register(name: str, kind: str, row: str | None, description: str, *, also: t
     def wrap(cls: type[ReferenceService]) -> type[ReferenceService]:
         if name in VARIANTS:
             raise ValueError(f"variant {name!r} registered twice")
-        VARIANTS[name] = Variant(name, kind, row, description, cls, tuple(also), profile, mock, tuple(operations))
+        VARIANTS[name] = Variant(name, kind, row, description, cls, tuple(also), profile, mock, tuple(operations),
+                                 tuple(versions))
         if not cls.__dict__.get("__doc__"):
             cls.__doc__ = f"{kind} variant {name!r}" + (f" ({row})" if row else "") + f": {description}."
         return cls

@@ -170,3 +170,25 @@ def test_the_options_select_the_operation_and_check_its_bring_your_own_ids() -> 
         with pytest.raises(ConfigError, match=message):
             build_settings(bad, {})
     assert build_settings({}, {"FACE_OPERATION": "largepersongroup"}).operation == "largepersongroup"
+
+
+def test_a_fourth_operation_of_the_same_shape_is_a_data_edit(monkeypatch: pytest.MonkeyPatch) -> None:
+    """An `x-operations` entry is all the suite's side needs: paths, rows, the oracle's lookup order follow."""
+    doc = copy.deepcopy(catalogue.load_document())
+    doc["x-operations"]["dynamicgroup"] = {
+        "title": "DynamicGroup - Update Face", "noun": "dynamic group", "container": "dynamicGroupId",
+        "path": "/dynamicgroups/{dynamicGroupId}/persistedfaces/{persistedFaceId}",
+        "rows": {"404.group-missing": {"id": "404.dynamic-missing", "code": "DynamicGroupNotFound"},
+                 "404.person-invalid": {"not-applicable": "no person"},
+                 "404.person-missing": {"not-applicable": "no person"}}}
+    monkeypatch.setattr(operation, "load_document", lambda: doc)
+    operation.get.cache_clear()
+    try:
+        with operation.using("dynamicgroup", "v1.2") as op:
+            assert op.path("d", None, FACE) == f"/face/v1.2/dynamicgroups/d/persistedfaces/{FACE}"
+            assert catalogue.provoked_by("personGroupId", "unknown") == "404.dynamic-missing"
+            assert catalogue.row("404.dynamic-missing").code == "DynamicGroupNotFound"
+            missing = Probe("missing", MISSING, "", FACE, body=user_data_body("x"))
+            assert expect(missing, list_world()).primary == "404.dynamic-missing"
+    finally:
+        operation.get.cache_clear()

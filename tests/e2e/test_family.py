@@ -1,0 +1,226 @@
+"""The whole family, end to end: each operation on each API version, on the reference and on `serve`.
+
+For each operation of the family (LargePersonGroup and LargeFaceList on v1.0 and v1.2, and the
+page's PersonGroup on v1.2; v1.0's PersonGroup is every other test's):
+- mock mode exits 0 with every applicable row `pass` and every other row `not-applicable`, and the
+  reports name the operation and version;
+- a live smoke run against the reference on loopback exits 0, stays within 1.5 times its own
+  request floor and leaves no collection behind; so does a live full run stopped by SIGINT;
+- `judge` re-derives each mock recording's verdict, and `diff` compares two of them.
+- the family's kill test: on each operation, a representative of each row (see `representatives`)
+  and the family's own variants, each judged as its kind.
+"""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import httpx
+import pytest
+from harness import Run, assert_no_traceback, finish, get, live_args, run_cli, run_many, start_cli
+from servers import SlowReference, reference
+
+from face_conformance.cases import catalogue, economy, operation
+from face_conformance.reference import ReferenceConfig
+from face_conformance.zoo import VARIANTS, Variant
+from face_conformance.zoo.family import FAMILY_VARIANTS
+
+KEY = "family-key-5d0c2a"
+FAMILY = [("largepersongroup", "v1.0"), ("largefacelist", "v1.0"), ("largepersongroup", "v1.2"),
+          ("largefacelist", "v1.2"), ("persongroup", "v1.2")]
+IDS = [f"{name}-{version}" for name, version in FAMILY]
+
+
+def _target(name: str, version: str) -> list[str]:
+    return ["--operation", name, "--api-version", version]
+
+
+#: The rows whose answers API v1.2 changes: on v1.2 the kill test runs their representatives only.
+V1_2_ROWS = ("401.invalid-key", "429.rate-limit", "x.error-envelope")
+BATCH = Path(__file__).resolve().parent / "batch_runs.py"
+
+
+def _applies(variant: Variant, name: str, version: str) -> bool:
+    """Whether the variant's difference exists in this operation (its row applies, its operations name it)."""
+    if not variant.applies_to(name, version):
+        return False
+    return variant.row is None or catalogue.row(catalogue.current_id(variant.row)).level != "N/A"
+
+
+def representatives(name: str, version: str) -> list[str]:
+    """The servers the family's kill test runs on one operation (docs: README, "Proving the verdicts").
+
+    Broken: the family's own variants, and the first smoke-reachable broken variant of each row the
+    operation has (on v1.2, of the rows v1.2 changes only). Conformant: the family's own, and the
+    first conformant variant of each row whose latitude one takes (on v1.2, of the rows v1.2 changes).
+    """
+    chosen: list[str] = []
+    covered: set[tuple[str, str | None]] = set()
+    with operation.using(name, version):
+        for variant in VARIANTS.values():
+            if variant.kind == "hostile" or not variant.mock or not _applies(variant, name, version):
+                continue
+            own = variant.operations or variant.name in FAMILY_VARIANTS
+            wanted = version == "v1.0" or variant.row in V1_2_ROWS
+            if own or (wanted and variant.profile == "smoke" and (variant.kind, variant.row) not in covered):
+                chosen.append(variant.name)
+                covered.add((variant.kind, variant.row))
+    return chosen
+
+
+@pytest.fixture(scope="module")
+def batches(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, dict]]:
+    """Per operation and version: a full mock run of the reference, then a smoke run of each representative.
+
+    One process per operation and version (`batch_runs.py`), two at a time.
+    """
+    work = tmp_path_factory.mktemp("family-mock")
+    out: dict[str, dict[str, dict]] = {}
+
+    def one(target: str) -> None:
+        name, version = FAMILY[IDS.index(target)]
+        names = ["full:reference", *representatives(name, version)]
+        proc = subprocess.run([sys.executable, str(BATCH), name, version, str(work / target), *names],
+                              capture_output=True, text=True, timeout=600, cwd=work, check=False)
+        lines = [json.loads(line) for line in proc.stdout.splitlines() if line.startswith("{")]
+        out[target] = {run["name"]: {**run, "dir": work / target / run["name"]} for run in lines}
+        out[target]["_process"] = {"code": proc.returncode, "stderr": proc.stderr[-3000:], "names": names}
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        list(pool.map(one, IDS))
+    return out
+
+
+@pytest.fixture(scope="module")
+def live_runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[Run, list, list[str]]]:
+    """A live smoke run of each operation and version against its own reference on loopback.
+
+    Each: the run, the server's request log, and every `conformance-*` collection the server still
+    holds afterwards, of every kind, listed through the API as a user would.
+    """
+    work = tmp_path_factory.mktemp("family-live")
+    out = {}
+    for name, version in FAMILY:
+        with reference(ReferenceConfig(key=KEY)) as server:
+            report = work / f"{name}-{version}"
+            run = run_cli(*live_args(server.base_url, KEY, report, *_target(name, version)), cwd=work, timeout=180)
+            out[f"{name}-{version}"] = (run, list(server.service.request_log), leftovers(server.base_url, version))
+    return out
+
+
+def leftovers(base_url: str, version: str) -> list[str]:
+    """Every `conformance-*` collection of every kind the server lists on this version."""
+    found = []
+    with httpx.Client(base_url=f"{base_url}/face/{version}", headers={"Ocp-Apim-Subscription-Key": KEY},
+                      trust_env=False, timeout=10) as client:
+        for name in operation.operation_names():
+            kind = operation.get(name, version)
+            answer = client.get(f"/{kind.collection}")
+            answer.raise_for_status()
+            found += [f"{kind.noun} {c[kind.container]}" for c in answer.json()
+                      if str(c.get(kind.container, "")).startswith("conformance-")]
+    return found
+
+
+def _batch(batches: dict, target: str, name: str) -> dict:
+    runs = batches[target]
+    assert name in runs, f"{target}: no run of {name}; the batch process said {runs['_process']}"
+    return runs[name]
+
+
+@pytest.mark.parametrize("target", IDS)
+def test_mock_run_passes_every_applicable_row(batches: dict, target: str) -> None:
+    name, version = FAMILY[IDS.index(target)]
+    run = _batch(batches, target, "reference")
+    assert run["exit"] == 0, run
+    with operation.using(name, version):
+        expected = {r.id: ("not-applicable" if r.level == "N/A" else "pass") for r in catalogue.rows()}
+    assert run["outcomes"] == expected
+    report = json.loads((run["dir"] / "conformance.json").read_text(encoding="utf-8"))
+    assert (report["operation"]["name"], report["operation"]["version"]) == (name, version)
+    op = operation.get(name, version)
+    for file in ("report.html", "summary.md", "junit.xml", "exchanges.har"):
+        text = (run["dir"] / file).read_text(encoding="utf-8")
+        assert op.title in text and version in text, file
+
+
+@pytest.mark.parametrize("target", IDS)
+def test_each_representative_is_judged_as_its_kind(batches: dict, target: str) -> None:
+    """Broken: exit 1, its row (as the operation names it) fails, and only rows it declares. Conformant: exit 0."""
+    name, version = FAMILY[IDS.index(target)]
+    chosen = batches[target]["_process"]["names"][1:]
+    assert set(FAMILY_VARIANTS) & set(chosen) or version == "v1.0", chosen
+    with operation.using(name, version):
+        for variant_name in chosen:
+            variant, run = VARIANTS[variant_name], _batch(batches, target, variant_name)
+            failed = {row for row, outcome in run["outcomes"].items() if outcome in ("fail", "error")}
+            if variant.kind == "conformant":
+                assert run["exit"] == 0 and not failed, (variant_name, run)
+                continue
+            row = catalogue.current_id(variant.row)
+            assert run["exit"] == 1 and row in failed, (variant_name, run)
+            assert failed <= {row, *map(catalogue.current_id, variant.also)}, (variant_name, run)
+
+
+@pytest.mark.parametrize("target", IDS)
+def test_live_smoke_run_passes_within_its_floor_and_leaves_nothing(live_runs: dict, target: str) -> None:
+    name, version = FAMILY[IDS.index(target)]
+    run, log, left = live_runs[target]
+    assert run.returncode == 0, run.describe()
+    outcomes = {row["id"]: row["outcome"] for row in run.report["rows"]}
+    assert "fail" not in outcomes.values(), outcomes
+    with operation.using(name, version):
+        floor = economy.minimum_smoke_requests()
+        assert all(outcomes[row] == "pass" for row in economy.at_will_rows()), outcomes
+    assert len(log) <= economy.SMOKE_BUDGET_RATIO * floor, f"{len(log)} requests, floor {floor}"
+    base = operation.get(name, version).base
+    assert all(entry.raw_path.startswith(base) for entry in log), "a request left the operation's version"
+    assert left == [], f"collections left behind: {left}"
+
+
+@pytest.mark.parametrize("name", ["largepersongroup", "largefacelist"])
+def test_sigint_mid_run_leaves_no_collection(tmp_path: Path, name: str) -> None:
+    with reference(ReferenceConfig(key=KEY), SlowReference, delay=0.05) as server:
+        args = live_args(server.base_url, KEY, tmp_path / "reports", *_target(name, "v1.0"), profile="full")
+        started = time.monotonic()
+        proc = start_cli(*args, cwd=tmp_path)
+        try:
+            while len(server.service.request_log) < 15:
+                assert proc.poll() is None, "the run ended before it could be interrupted"
+                assert time.monotonic() < started + 60, "the run sent too few requests within 60 s"
+                time.sleep(0.01)
+            assert leftovers(server.base_url, "v1.0"), "nothing was created before the signal"
+            proc.send_signal(signal.SIGINT)
+        finally:
+            run = finish(proc, args, started, 60, tmp_path / "reports")
+        assert run.returncode == 3, run.describe()
+        assert_no_traceback(run)
+        assert leftovers(server.base_url, "v1.0") == []
+
+
+def test_judge_rederives_every_operations_recording(batches: dict, tmp_path: Path) -> None:
+    jobs = {target: ["judge", str(_batch(batches, target, "reference")["dir"] / "exchanges.har"),
+                     "--report-dir", str(tmp_path / target)] for target in IDS}
+    judged = run_many(jobs, cwd=tmp_path, timeout=300, parallel=2)
+    for target in IDS:
+        run, replay = _batch(batches, target, "reference"), get(judged, target)
+        assert replay.returncode == run["exit"] == 0, replay.describe()
+        assert {r["id"]: r["outcome"] for r in replay.report["rows"]} == run["outcomes"], target
+        recorded = json.loads((run["dir"] / "conformance.json").read_text(encoding="utf-8"))
+        assert replay.report["operation"] == recorded["operation"]
+
+
+def test_diff_compares_two_operations_recordings(batches: dict, tmp_path: Path) -> None:
+    a, b = (_batch(batches, t, "reference")["dir"] / "exchanges.har"
+            for t in ("largefacelist-v1.0", "largefacelist-v1.2"))
+    run = run_cli("diff", str(a), str(b), "--report-dir", str(tmp_path / "diff"), cwd=tmp_path, timeout=300)
+    assert run.returncode in (0, 1), run.describe()
+    assert_no_traceback(run)
+    diff = json.loads((tmp_path / "diff" / "diff.json").read_text(encoding="utf-8"))
+    assert diff["rows"], diff
