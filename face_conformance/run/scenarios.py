@@ -236,21 +236,24 @@ def training(runner: Runner) -> list[Finding]:
     if started.status != 202:
         runner.unreachable(oracle.TRAINING, f"Train answered {started.describe_answer()}, not 202")
         return []
-    finished = False
+    finished, blocked = False, True
     try:
-        findings = _update_while_training(runner, group)
+        findings, blocked = _update_while_training(runner, group)
     finally:
-        finished = _wait_for_training(runner, group)
+        finished = _wait_for_training(runner, group)  # teardown must not meet a training collection
     if not finished:
         runner.unreachable(oracle.TRAINING, "training was still running when the suite stopped waiting")
         return findings
+    if not blocked:
+        return findings  # a collection that took the update while training has no block to recover from
     return findings + recover(runner, oracle.TRAINING, "training finished")
 
 
-def _update_while_training(runner: Runner, group: str) -> list[Finding]:
+def _update_while_training(runner: Runner, group: str) -> tuple[list[Finding], bool]:
+    """The update during training, judged; and whether it was refused (a large collection may take it)."""
     if runner.calls.training_status(group) != "running":
         runner.unreachable(oracle.TRAINING, "training had finished before an update could be sent")
-        return []
+        return [], True
     probe = runner.probe_on_face("update while the group is training", rows=(oracle.TRAINING,),
                                  body=user_data_body(runner.marker()))
     seen = runner.observe(probe, training=True)
@@ -261,7 +264,8 @@ def _update_while_training(runner: Runner, group: str) -> list[Finding]:
         findings = [f for f in findings if f.row != oracle.TRAINING]
         runner.unreachable(oracle.TRAINING, "training finished while the update was in flight")
     runner.keep(findings, seen.notes + _training_reading(seen.exchange))
-    return findings + _idle_group_while_training(runner, group)
+    blocked = seen.exchange.status != 200 or catalogue.row(oracle.TRAINING).training != "either"
+    return findings + _idle_group_while_training(runner, group), blocked
 
 
 def _training_reading(exchange: Exchange) -> list[Note]:

@@ -472,7 +472,8 @@ class MediaTypeWrongCode(Reanswer):
 
 
 @register("rate-limit-statuscode-string", "broken", "429.rate-limit",
-          "rate-limits with error.statusCode \"429\" (a string)", also=("x.error-envelope",))
+          "rate-limits with error.statusCode \"429\" (a string)", also=("x.error-envelope",),
+          versions=PAGE_SHAPES_ONLY)
 class RateLimitStatusCodeString(Throttling):
     ERROR = {"statusCode": "429"}
 
