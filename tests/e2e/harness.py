@@ -251,12 +251,19 @@ class Cell:
 def run_live(variant: Variant, report_dir: Path, *, timeout_s: float = ANSWER_TIMEOUT_S) -> Cell:
     """Serve the variant on a free loopback port and run the suite against it, live."""
     args = ["--key", MATRIX_KEY, "--profile", variant.profile, "--timeout", str(timeout_s),
-            "--report-dir", str(report_dir)]
+            "--report-dir", str(report_dir), *operation_args(variant)]
     if variant.kind == "broken" and variant.profile == "full":
         args += ["--budget", str(FULL_BUDGET)]
     with BackgroundServer(variant.build(live_config())) as server:
         return _cell(variant.name, variant.kind, variant.row, "live", variant.profile, report_dir,
                      ["run", "--endpoint", server.base_url, *args])
+
+
+def operation_args(variant: Variant) -> list[str]:
+    """The default operation, unless the variant's difference lives only in others (its first one, then)."""
+    if variant.applies_to("persongroup", "v1.0"):
+        return []
+    return ["--operation", variant.operations[0], "--api-version", (variant.versions or ("v1.0",))[0]]
 
 
 def run_mock(variant: Variant | None, report_dir: Path, profile: str = "smoke") -> Cell:
@@ -265,7 +272,7 @@ def run_mock(variant: Variant | None, report_dir: Path, profile: str = "smoke") 
     if variant is None:
         return _cell("reference", "reference", None, "mock", profile, report_dir, args)
     return _cell(variant.name, variant.kind, variant.row, "mock", profile, report_dir,
-                 [*args, "--variant", variant.name])
+                 [*args, "--variant", variant.name, *operation_args(variant)])
 
 
 def _cell(name: str, kind: str, row: str | None, mode: str, profile: str, report_dir: Path,
