@@ -1,11 +1,12 @@
 #!/usr/bin/env python
 """Requests a live smoke run sends, against the floor of `face_conformance.cases.economy`.
 
-    python benchmarks/smoke_requests.py
+    python benchmarks/smoke_requests.py [--operation NAME] [--api-version V]
 
 Serves the reference on loopback (a real socket, live mode), runs
-`face-conformance run --endpoint URL --key K --profile smoke`, counts the requests the server saw
-and prints them by purpose, the floor term by term, and the ratio (goal: at most 1.5).
+`face-conformance run --endpoint URL --key K --profile smoke` (on the operation and version given,
+the page's by default), counts the requests the server saw and prints them by purpose, the
+operation's floor term by term, and the ratio (goal: at most 1.5).
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ import time
 from collections import Counter
 from pathlib import Path
 
-from face_conformance.cases import economy
+from face_conformance.cases import economy, operation
 from face_conformance.reference import BackgroundServer, ReferenceConfig, ReferenceService
 
 KEY = "smoke-benchmark-key-0123456789"
@@ -30,14 +31,14 @@ def cli() -> list[str]:
     return [str(script)] if script.is_file() else [sys.executable, "-m", "face_conformance.cli"]
 
 
-def smoke_run(report_dir: Path) -> tuple[list, dict, float]:
+def smoke_run(report_dir: Path, target: list[str]) -> tuple[list, dict, float]:
     """(the server's request log, conformance.json, wall seconds) of one live smoke run."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("FACE_")}
     env.update({"NO_PROXY": "127.0.0.1,localhost", "no_proxy": "127.0.0.1,localhost"})
     with BackgroundServer(ReferenceService(ReferenceConfig(key=KEY))) as server:
         started = time.monotonic()
         done = subprocess.run([*cli(), "run", "--endpoint", server.base_url, "--key", KEY, "--profile", "smoke",
-                               "--report-dir", str(report_dir)], capture_output=True, text=True, timeout=300,
+                               "--report-dir", str(report_dir), *target], capture_output=True, text=True, timeout=300,
                               env=env)
         wall = time.monotonic() - started
         log = server.service.request_log
@@ -46,9 +47,13 @@ def smoke_run(report_dir: Path) -> tuple[list, dict, float]:
     return log, json.loads((report_dir / "conformance.json").read_text(encoding="utf-8")), wall
 
 
-def main() -> int:
+def main(argv: list[str]) -> int:
+    name = argv[argv.index("--operation") + 1] if "--operation" in argv else operation.DEFAULT_OPERATION
+    version = argv[argv.index("--api-version") + 1] if "--api-version" in argv else operation.DEFAULT_VERSION
+    operation.select(name, version)
     with tempfile.TemporaryDirectory(prefix="fc-smoke-") as tmp:
-        log, result, wall = smoke_run(Path(tmp))
+        log, result, wall = smoke_run(Path(tmp), ["--operation", name, "--api-version", version])
+    print(f"operation: {operation.current().label}")
     floor = economy.minimum_smoke_requests()
     sent = len(log)
     print(f"live smoke run against the reference on loopback: verdict {result['verdict']}, {wall:.1f} s")
@@ -70,4 +75,4 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(sys.argv[1:]))

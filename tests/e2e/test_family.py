@@ -247,3 +247,21 @@ def test_bring_your_own_face_is_restored(tmp_path: Path, name: str) -> None:
         assert run.returncode == 0, run.describe()
         assert client.get(face_path).json()["userData"] == "the user's own"
         assert leftovers(server.base_url, "v1.0") == []
+
+
+def test_cleanup_deletes_leftovers_of_every_kind(tmp_path: Path) -> None:
+    """`cleanup` lists person groups, large person groups and large face lists, and deletes only `conformance-*`."""
+    with reference(ReferenceConfig(key=KEY)) as server, httpx.Client(
+            base_url=f"{server.base_url}/face/v1.0", headers={"Ocp-Apim-Subscription-Key": KEY},
+            trust_env=False, timeout=10) as client:
+        for name in operation.operation_names():
+            kind = operation.get(name)
+            for collection in ("conformance-left", "keep-mine"):
+                assert client.put(f"/{kind.collection}/{collection}", json={"name": collection}).status_code == 200
+        run = run_cli("cleanup", "--endpoint", server.base_url, "--key", KEY, cwd=tmp_path, timeout=60)
+        assert run.returncode == 0, run.describe()
+        assert leftovers(server.base_url, "v1.0") == []
+        for name in operation.operation_names():
+            kind = operation.get(name)
+            assert f"deleted {kind.noun} conformance-left" in run.stdout
+            assert client.get(f"/{kind.collection}/keep-mine").status_code == 200
