@@ -192,3 +192,12 @@ def test_a_fourth_operation_of_the_same_shape_is_a_data_edit(monkeypatch: pytest
             assert expect(missing, list_world()).primary == "404.dynamic-missing"
     finally:
         operation.get.cache_clear()
+
+
+def test_run_list_prints_the_operations_rows(capsys: pytest.CaptureFixture[str]) -> None:
+    from face_conformance import cli
+
+    assert cli.main(["run", "--list", "--operation", "largefacelist"]) == 0
+    out = capsys.readouterr().out
+    assert "404.list-invalid" in out and "404.group-invalid" not in out
+    assert any(line.startswith("404.person-missing") and " N/A " in line for line in out.splitlines())
