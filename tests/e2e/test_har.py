@@ -2,7 +2,10 @@
 
 Runs go through the CLI (mock, and live against loopback servers that count what they are sent);
 their recordings are checked against HAR 1.2's structure, searched for the key, re-judged, edited
-and re-judged again, and damaged in every way a file can be.
+and re-judged again, and damaged in every way a file can be. The zoo's recordings are re-judged
+where they are made: every variant's live run by the kill matrix (`test_kill_matrix.py`); mock runs
+of the reference, of one broken variant per row and of a few conformant and hostile variants by
+`test_mutants_mock.py`.
 """
 
 from __future__ import annotations
@@ -180,24 +183,6 @@ def test_judge_reproduces_a_mock_run(mock_run: Any, tmp_path: Path) -> None:
     link = replayed.report["target"]["recorded"]["link"]
     assert (tmp_path / "r2" / link).resolve() == (mock_run.report_dir / HAR_FILE).resolve()
     assert f'<a href="{link}">' in page
-
-
-@pytest.mark.parametrize(("variant", "profile", "code"), [
-    ("trims-whitespace", "smoke", 1),
-    ("key-403", "smoke", 1),
-    ("stores-before-size-check", "smoke", 1),
-    ("concurrent-rollback", "smoke", 1),
-    ("reads-code-points", "full", 0),
-    ("rate-limit-retry-after", "smoke", 0),
-    ("conflict-clears-late", "smoke", 0),
-    ("bad-gateway-on-update", "smoke", 1),
-])
-def test_judge_reproduces_zoo_runs_in_mock_mode(tmp_path: Path, variant: str, profile: str, code: int) -> None:
-    """Broken, conformant and hostile variants: the replay's verdict is the run's."""
-    run = run_cli("run", "--variant", variant, "--profile", profile, "--report-dir", str(tmp_path / "run"),
-                  cwd=tmp_path)
-    assert run.returncode == code, run.describe()
-    assert_same_verdict(run, _judge(tmp_path / "run" / HAR_FILE, tmp_path / "r2", cwd=tmp_path))
 
 
 def _masked(path: str) -> str:
