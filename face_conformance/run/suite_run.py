@@ -23,6 +23,7 @@ from face_conformance.evidence.record import RunResult
 
 SUITE_DIR = Path(__file__).resolve().parent.parent / "suite"
 SUITE_INI = SUITE_DIR / "suite.ini"
+SUITE_PACKAGE = "face_conformance.suite"
 #: Where the plugin leaves a session's result record (`SuiteSession.result` reads it).
 RESULT_KEY = pytest.StashKey[RunResult]()
 
@@ -73,6 +74,7 @@ def run_suite(settings: Settings, *, values: Mapping[str, Any] | None = None, ve
     during clean-up is one line on stderr, not a traceback.
     """
     session = SuiteSession(settings)
+    _forget_suite_modules_of_another_operation(settings)
     hook = sys.unraisablehook
     if not verbose:
         sys.unraisablehook = _quiet_unraisable
@@ -81,6 +83,24 @@ def run_suite(settings: Settings, *, values: Mapping[str, Any] | None = None, ve
     finally:
         sys.unraisablehook = hook
     return SuiteRun(int(code), session.result)
+
+
+#: The operation and version the suite's modules in `sys.modules` were imported for (None: not imported yet).
+_imported_for: list[tuple[str, str]] = []
+
+
+def _forget_suite_modules_of_another_operation(settings: Settings | None) -> None:
+    """The suite's modules parametrize their tests by the selected operation's rows when they are
+    imported, and pytest reuses a module already in `sys.modules`: a second run in the same process
+    for another operation or version (a script calling `run_suite`, side A of a diff) must import
+    them afresh, or it would collect the first one's rows."""
+    if settings is None:
+        return
+    wanted = (settings.operation, settings.api_version)
+    if _imported_for and _imported_for[0] != wanted:
+        for name in [n for n in sys.modules if n.startswith(f"{SUITE_PACKAGE}.")]:
+            del sys.modules[name]
+    _imported_for[:] = [wanted]
 
 
 def _quiet_unraisable(unraisable: Any) -> None:

@@ -16,10 +16,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from harness import CellPool, CellSpec, Run, run_cli, shared_dir
+from harness import CellPool, CellSpec, Run, script_cli, shared_dir
 
-#: The modules whose tests only read the zoo's background runs (`background_cells`); xdist hands them out last.
-ZOO_MODULES = ("test_kill_matrix.py", "test_mutants_mock.py")
+#: The modules whose tests read the background runs (`background_cells`); xdist hands them out last.
+ZOO_MODULES = ("test_kill_matrix.py", "test_mutants_mock.py", "test_family.py")
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -104,7 +104,7 @@ def default_run(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPat
             run = Run(**{**data, "report_dir": Path(data["report_dir"])})
         else:
             cwd.mkdir()
-            run = dataclasses.replace(run_cli("run", cwd=cwd, timeout=180), report_dir=cwd / "reports")
+            run = dataclasses.replace(script_cli("run", cwd=cwd, timeout=180), report_dir=cwd / "reports")
             saved.write_text(json.dumps({**dataclasses.asdict(run), "report_dir": str(run.report_dir)}),
                              encoding="utf-8")
     return run

@@ -66,6 +66,8 @@ WORKERS = int(os.environ.get("FACE_ZOO_WORKERS", "4"))
 #: weigh as the matrix always did (4 runs at once beside the other worker).
 NICE = int(os.environ.get("FACE_ZOO_NICE", "0"))
 
+#: Whether `run_cli` forks a `Zygote` unless told (FACE_E2E_FORK=0: every run is the console script).
+FORK_BY_DEFAULT = os.environ.get("FACE_E2E_FORK", "1") != "0"
 #: The key of `workeroutput` under which an xdist worker hands `show`n text to the controller.
 SHOWN = "face_conformance_shown"  # tests/conftest.py reads it back in the controller
 
@@ -160,9 +162,15 @@ def finish(proc: subprocess.Popen[str], args: list[str], started: float, timeout
 
 
 def run_cli(*args: str, cwd: Path, timeout: float = 120.0, env: dict[str, str] | None = None,
-            fork: bool = False) -> Run:
-    """Run `face-conformance ARGS` to its end: the console script in a subprocess, or with `fork` the
-    same `main` in a fork of a `Zygote` (no interpreter start, no imports: for tests that make many runs)."""
+            fork: bool | None = None) -> Run:
+    """Run `face-conformance ARGS` to its end: the same `main` in a fork of a `Zygote` (no interpreter
+    start, no imports), or with `fork=False` the console script in a subprocess, as a user starts it.
+
+    Tests of the console script itself (its usage errors, the key in its output, a new user's first
+    run) pass `fork=False`; FACE_E2E_FORK=0 makes every run a subprocess.
+    """
+    if fork is None:
+        fork = FORK_BY_DEFAULT
     if fork:
         return fork_cli(*args, cwd=cwd, timeout=timeout, env=env)
     report_dir = _report_dir(args, cwd)
@@ -170,8 +178,13 @@ def run_cli(*args: str, cwd: Path, timeout: float = 120.0, env: dict[str, str] |
     return finish(start_cli(*args, cwd=cwd, env=env), list(args), started, timeout, report_dir)
 
 
-def run_many(jobs: dict[str, list[str]], *, cwd: Path, timeout: float = 150.0, parallel: int = 3
-             ) -> dict[str, Any]:
+def script_cli(*args: str, cwd: Path, timeout: float = 120.0, env: dict[str, str] | None = None) -> Run:
+    """Run the console script `face-conformance ARGS` in a subprocess to its end, as a user starts it."""
+    return run_cli(*args, cwd=cwd, timeout=timeout, env=env, fork=False)
+
+
+def run_many(jobs: dict[str, list[str]], *, cwd: Path, timeout: float = 150.0, parallel: int = 3,
+             fork: bool | None = None) -> dict[str, Any]:
     """Run several CLI invocations in the order given, at most `parallel` at a time (2 cores here).
 
     A job that fails (does not finish in time, cannot start) leaves its exception in place of its
@@ -188,7 +201,7 @@ def run_many(jobs: dict[str, list[str]], *, cwd: Path, timeout: float = 150.0, p
                     return
                 name, args = queue.pop(0)
             try:
-                results[name] = run_cli(*args, cwd=cwd, timeout=timeout)
+                results[name] = run_cli(*args, cwd=cwd, timeout=timeout, fork=fork)
             except Exception as exc:  # noqa: BLE001 - handed back to the test through get()
                 results[name] = exc
 
@@ -397,6 +410,7 @@ def zygote_main(nice: int) -> None:
     import select
 
     _preload()
+    _warm_up()
     os.nice(nice)
     wake_r, wake_w = os.pipe()
     os.set_blocking(wake_r, False)
@@ -439,6 +453,33 @@ def _reap() -> None:
         if pid == 0:
             return
         os.write(1, f"exit {pid} {os.waitstatus_to_exitcode(status)}\n".encode())
+
+
+def _warm_up() -> None:
+    """One smoke run of the embedded reference, and its replay, in a directory of their own and thrown away.
+
+    A process's first run pays once for what every later run of that process reuses (the suite's
+    modules collected, the schema and its strategies built): about 0.35 s of a smoke run's CPU and
+    1.4 s of a full run's, measured here. A fork made after it starts where a second run of one
+    process would, which is how `run_suite` is used in process anyway (side A of a diff). The run is
+    seeded, so that no Hypothesis database is opened in its directory.
+    """
+    import contextlib
+
+    from face_conformance.cli import main
+
+    home = Path.cwd()
+    work = Path(tempfile.mkdtemp(prefix="face-warm-"))
+    try:
+        os.chdir(work)
+        with open(os.devnull, "w") as sink, contextlib.redirect_stdout(sink), contextlib.redirect_stderr(sink):
+            for args in (["run", "--profile", "smoke", "--seed", "0", "--report-dir", "run"],
+                         ["judge", f"run/{HAR_FILE}", "--report-dir", "replay"]):
+                with contextlib.suppress(BaseException):
+                    main(args)
+    finally:
+        os.chdir(home)
+        shutil.rmtree(work, ignore_errors=True)
 
 
 def _preload() -> None:
@@ -524,11 +565,12 @@ class CellSpec:
     mock_profile: str = "smoke"
     operation: str | None = None
     version: str | None = None
+    judge: bool = True  # re-judge the recording (`face-conformance judge`) once the run has ended
 
     @property
     def key(self) -> str:
         on = f"-{self.operation}-{self.version}" if self.operation else ""
-        return f"{self.mode}/{self.name}-{self.profile}{on}"
+        return f"{self.mode}/{self.name}-{self.profile}{on}{'' if self.judge else '-unjudged'}"
 
     def operation_args(self) -> list[str]:
         if self.operation:
@@ -667,7 +709,7 @@ def run_cell(spec: CellSpec, base: Path, env: dict[str, str], *, cwd: Path, nice
             parent.kill(server)
             parent.discard(server)
     replay_dir, replay_exit, replay_output = None, None, ""
-    if (report_dir / HAR_FILE).is_file():
+    if spec.judge and (report_dir / HAR_FILE).is_file():
         replay_dir = base / "replay"
         replay_exit, replay_output, _ = _cell_run(
             parent, ["judge", str(report_dir / HAR_FILE), "--report-dir", str(replay_dir)], env, cwd)

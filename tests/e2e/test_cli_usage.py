@@ -12,7 +12,7 @@ import socket
 from pathlib import Path
 
 import pytest
-from harness import assert_no_traceback, run_cli
+from harness import assert_no_traceback, script_cli
 from servers import hostile, html_502
 
 KEY = "usage-key-91c2"
@@ -41,8 +41,8 @@ def assert_one_line_usage_error(run, word: str) -> None:
 @pytest.mark.parametrize("case", list(CASES))
 def test_usage_error_is_one_line_and_exit_2(tmp_path: Path, case: str) -> None:
     args, word = CASES[case]
-    run = run_cli(*args, "--report-dir", "reports", cwd=tmp_path, timeout=60) if args[0] == "run" else \
-        run_cli(*args, cwd=tmp_path, timeout=60)
+    run = script_cli(*args, "--report-dir", "reports", cwd=tmp_path, timeout=60) if args[0] == "run" else \
+        script_cli(*args, cwd=tmp_path, timeout=60)
     assert_one_line_usage_error(run, word)
     assert not (tmp_path / "reports").exists(), "a refused run must not start (it wrote reports)"
 
@@ -52,7 +52,7 @@ def test_serve_on_a_port_in_use_is_one_line(tmp_path: Path) -> None:
         busy.bind(("127.0.0.1", 0))
         busy.listen()
         port = busy.getsockname()[1]
-        run = run_cli("serve", "--port", str(port), cwd=tmp_path, timeout=30)
+        run = script_cli("serve", "--port", str(port), cwd=tmp_path, timeout=30)
     assert_one_line_usage_error(run, str(port))
 
 
@@ -62,13 +62,13 @@ def test_plain_http_to_a_remote_host_is_refused_before_anything_is_sent(tmp_path
     --allow-insecure the same run does reach the proxy, which shows the proxy would have seen it."""
     with hostile(html_502) as proxy:
         env = {"HTTP_PROXY": proxy.base_url, "http_proxy": proxy.base_url}
-        refused = run_cli("run", "--endpoint", "http://10.1.2.3", "--key", KEY, "--report-dir", "reports",
+        refused = script_cli("run", "--endpoint", "http://10.1.2.3", "--key", KEY, "--report-dir", "reports",
                           cwd=tmp_path, env=env, timeout=60)
         assert_one_line_usage_error(refused, "--allow-insecure")
         assert proxy.connections == 0 and proxy.requests == []
         assert not (tmp_path / "reports").exists()
 
-        allowed = run_cli("run", "--endpoint", "http://10.1.2.3", "--key", KEY, "--allow-insecure",
+        allowed = script_cli("run", "--endpoint", "http://10.1.2.3", "--key", KEY, "--allow-insecure",
                           "--report-dir", "allowed", "--profile", "smoke", "--timeout", "5",
                           cwd=tmp_path, env=env, timeout=90)
         assert allowed.returncode == 3, allowed.describe()

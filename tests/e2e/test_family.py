@@ -15,15 +15,24 @@ from __future__ import annotations
 
 import json
 import signal
-import subprocess
-import sys
 import time
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
 import pytest
-from harness import Run, assert_no_traceback, finish, get, live_args, run_cli, run_many, start_cli
+from harness import (
+    Cell,
+    CellSpec,
+    Run,
+    assert_no_traceback,
+    evidence,
+    finish,
+    live_args,
+    replay_differences,
+    run_cli,
+    start_cli,
+    wait_cells,
+)
 from servers import SlowReference, reference
 
 from face_conformance.cases import catalogue, economy, operation
@@ -43,7 +52,6 @@ def _target(name: str, version: str) -> list[str]:
 
 #: The rows whose answers API v1.2 changes: on v1.2 the kill test runs their representatives only.
 V1_2_ROWS = ("401.invalid-key", "429.rate-limit", "x.error-envelope")
-BATCH = Path(__file__).resolve().parent / "batch_runs.py"
 
 
 def _applies(variant: Variant, name: str, version: str) -> bool:
@@ -74,27 +82,28 @@ def representatives(name: str, version: str) -> list[str]:
     return chosen
 
 
+def _specs(target: str) -> list[CellSpec]:
+    """A target's mock runs: the reference under the full profile (its recording re-judged), then a smoke
+    run of each representative."""
+    name, version = FAMILY[IDS.index(target)]
+    return [CellSpec("mock", "reference", "full", name, version),
+            *(CellSpec("mock", each, "smoke", name, version, judge=False) for each in representatives(name, version))]
+
+
+def background_cells(items: list[pytest.Item]) -> list[CellSpec]:
+    """The mock runs this module's tests read, made in the background from the session's start
+    (`harness.CellPool`), forked, beside the rest of the tier: every target's, if any test reads them."""
+    readers = {"test_mock_run_passes_every_applicable_row", "test_each_representative_is_judged_as_its_kind",
+               "test_judge_rederives_every_operations_recording", "test_diff_compares_two_operations_recordings"}
+    if not any(item.originalname in readers for item in items):
+        return []
+    return [spec for target in IDS for spec in _specs(target)]
+
+
 @pytest.fixture(scope="module")
-def batches(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, dict]]:
-    """Per operation and version: a full mock run of the reference, then a smoke run of each representative.
-
-    One process per operation and version (`batch_runs.py`), two at a time.
-    """
-    work = tmp_path_factory.mktemp("family-mock")
-    out: dict[str, dict[str, dict]] = {}
-
-    def one(target: str) -> None:
-        name, version = FAMILY[IDS.index(target)]
-        names = ["full:reference", *representatives(name, version)]
-        proc = subprocess.run([sys.executable, str(BATCH), name, version, str(work / target), *names],
-                              capture_output=True, text=True, timeout=600, cwd=work, check=False)
-        lines = [json.loads(line) for line in proc.stdout.splitlines() if line.startswith("{")]
-        out[target] = {run["name"]: {**run, "dir": work / target / run["name"]} for run in lines}
-        out[target]["_process"] = {"code": proc.returncode, "stderr": proc.stderr[-3000:], "names": names}
-
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        list(pool.map(one, IDS))
-    return out
+def batches(zoo_root: Path) -> dict[str, dict[str, Cell]]:
+    """Per operation and version: its mock runs (`_specs`) by name, once made."""
+    return {target: {cell.name: cell for cell in wait_cells(zoo_root, _specs(target))} for target in IDS}
 
 
 @pytest.fixture(scope="module")
@@ -128,25 +137,25 @@ def leftovers(base_url: str, version: str) -> list[str]:
     return found
 
 
-def _batch(batches: dict, target: str, name: str) -> dict:
-    runs = batches[target]
-    assert name in runs, f"{target}: no run of {name}; the batch process said {runs['_process']}"
-    return runs[name]
+def _batch(batches: dict, target: str, name: str) -> Cell:
+    cell = batches[target][name]
+    assert "Traceback" not in cell.output, evidence(cell)
+    return cell
 
 
 @pytest.mark.parametrize("target", IDS)
 def test_mock_run_passes_every_applicable_row(batches: dict, target: str) -> None:
     name, version = FAMILY[IDS.index(target)]
-    run = _batch(batches, target, "reference")
-    assert run["exit"] == 0, run
+    cell = _batch(batches, target, "reference")
+    assert cell.exit_code == 0, evidence(cell)
     with operation.using(name, version):
         expected = {r.id: ("not-applicable" if r.level == "N/A" else "pass") for r in catalogue.rows()}
-    assert run["outcomes"] == expected
-    report = json.loads((run["dir"] / "conformance.json").read_text(encoding="utf-8"))
+    assert cell.outcomes == expected, evidence(cell)
+    report = cell.report
     assert (report["operation"]["name"], report["operation"]["version"]) == (name, version)
     op = operation.get(name, version)
     for file in ("report.html", "summary.md", "junit.xml", "exchanges.har"):
-        text = (run["dir"] / file).read_text(encoding="utf-8")
+        text = (cell.report_dir / file).read_text(encoding="utf-8")
         assert op.title in text and version in text, file
 
 
@@ -154,18 +163,18 @@ def test_mock_run_passes_every_applicable_row(batches: dict, target: str) -> Non
 def test_each_representative_is_judged_as_its_kind(batches: dict, target: str) -> None:
     """Broken: exit 1, its row (as the operation names it) fails, and only rows it declares. Conformant: exit 0."""
     name, version = FAMILY[IDS.index(target)]
-    chosen = batches[target]["_process"]["names"][1:]
+    chosen = [spec.name for spec in _specs(target)[1:]]
     assert set(FAMILY_VARIANTS) & set(chosen) or version == "v1.0", chosen
     with operation.using(name, version):
         for variant_name in chosen:
-            variant, run = VARIANTS[variant_name], _batch(batches, target, variant_name)
-            failed = {row for row, outcome in run["outcomes"].items() if outcome in ("fail", "error")}
+            variant, cell = VARIANTS[variant_name], _batch(batches, target, variant_name)
+            failed = {row for row, outcome in cell.outcomes.items() if outcome in ("fail", "error")}
             if variant.kind == "conformant":
-                assert run["exit"] == 0 and not failed, (variant_name, run)
+                assert cell.exit_code == 0 and not failed, evidence(cell)
                 continue
             row = catalogue.current_id(variant.row)
-            assert run["exit"] == 1 and row in failed, (variant_name, run)
-            assert failed <= {row, *map(catalogue.current_id, variant.also)}, (variant_name, run)
+            assert cell.exit_code == 1 and row in failed, evidence(cell)
+            assert failed <= {row, *map(catalogue.current_id, variant.also)}, evidence(cell)
 
 
 @pytest.mark.parametrize("target", IDS)
@@ -204,20 +213,20 @@ def test_sigint_mid_run_leaves_no_collection(tmp_path: Path, name: str) -> None:
         assert leftovers(server.base_url, "v1.0") == []
 
 
-def test_judge_rederives_every_operations_recording(batches: dict, tmp_path: Path) -> None:
-    jobs = {target: ["judge", str(_batch(batches, target, "reference")["dir"] / "exchanges.har"),
-                     "--report-dir", str(tmp_path / target)] for target in IDS}
-    judged = run_many(jobs, cwd=tmp_path, timeout=300, parallel=2)
-    for target in IDS:
-        run, replay = _batch(batches, target, "reference"), get(judged, target)
-        assert replay.returncode == run["exit"] == 0, replay.describe()
-        assert {r["id"]: r["outcome"] for r in replay.report["rows"]} == run["outcomes"], target
-        recorded = json.loads((run["dir"] / "conformance.json").read_text(encoding="utf-8"))
-        assert replay.report["operation"] == recorded["operation"]
+@pytest.mark.parametrize("target", IDS)
+def test_judge_rederives_every_operations_recording(batches: dict, target: str) -> None:
+    """`face-conformance judge` on each operation's full mock run: the same exit status, verdict, rows,
+    observations and operation."""
+    cell = _batch(batches, target, "reference")
+    assert cell.replay_exit is not None, evidence(cell)
+    assert "Traceback" not in cell.replay_output, cell.replay_output[-3000:]
+    problems = replay_differences(cell.report, cell.exit_code, cell.replay, cell.replay_exit)
+    assert not problems, f"{problems}\n{evidence(cell)}"
+    assert cell.replay["operation"] == cell.report["operation"]
 
 
 def test_diff_compares_two_operations_recordings(batches: dict, tmp_path: Path) -> None:
-    a, b = (_batch(batches, t, "reference")["dir"] / "exchanges.har"
+    a, b = (_batch(batches, t, "reference").report_dir / "exchanges.har"
             for t in ("largefacelist-v1.0", "largefacelist-v1.2"))
     run = run_cli("diff", str(a), str(b), "--report-dir", str(tmp_path / "diff"), cwd=tmp_path, timeout=300)
     assert run.returncode in (0, 1), run.describe()

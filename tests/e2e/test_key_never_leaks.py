@@ -19,7 +19,7 @@ from typing import Any
 
 import httpx
 import pytest
-from harness import Run, assert_no_traceback, find_secret, finish, get, live_args, run_cli, run_many, start_cli
+from harness import Run, assert_no_traceback, find_secret, finish, get, live_args, run_many, script_cli, start_cli
 from servers import echo_headers, echo_quota, hostile, reference
 
 from face_conformance.cases import catalogue, nearmiss
@@ -76,9 +76,9 @@ def leaky(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Leaky]:
             "cleanup-echo": ["cleanup", "--endpoint", echo_all.base_url, "--key", SECRET],
             "usage-error": ["run", "--endpoint", "http://10.1.2.3", "--key", SECRET, "--report-dir", "usage-error"],
         }
-        state.runs = run_many(jobs, cwd=cwd, parallel=3, timeout=180)
+        state.runs = run_many(jobs, cwd=cwd, parallel=3, timeout=180, fork=False)
         # The key from the environment instead of the command line (run alone: it needs its env).
-        state.runs["mock-key-env"] = run_cli("run", "--report-dir", "mock-key-env", "--profile", "smoke",
+        state.runs["mock-key-env"] = script_cli("run", "--report-dir", "mock-key-env", "--profile", "smoke",
                                              cwd=cwd, env={"FACE_KEY": SECRET}, timeout=120)
         yield state
 
@@ -150,7 +150,7 @@ def test_near_miss_keys_never_leak_against_a_server_that_echoes_them(tmp_path: P
 
     with reference(ReferenceConfig(key=key, training_seconds=1.0, write_hold_seconds=0.05), Recording) as server:
         # The budget reaches the near misses, which run after the relations and dimensions (about 60 live).
-        run = run_cli(*live_args(server.base_url, key, tmp_path / "reports", "--budget", "230", profile="full"),
+        run = script_cli(*live_args(server.base_url, key, tmp_path / "reports", "--budget", "230", profile="full"),
                       cwd=tmp_path, timeout=180)
     derived = {nearmiss.derive("key", rule, key) for rule in catalogue.near_miss_rules("key")}
     assert derived <= seen, "the run did not send every near-miss key, so this test would prove nothing"

@@ -201,3 +201,22 @@ def test_run_list_prints_the_operations_rows(capsys: pytest.CaptureFixture[str])
     out = capsys.readouterr().out
     assert "404.list-invalid" in out and "404.group-invalid" not in out
     assert any(line.startswith("404.person-missing") and " N/A " in line for line in out.splitlines())
+
+
+def test_runs_in_one_process_each_collect_their_own_operations_rows(tmp_path) -> None:
+    """The suite's modules parametrize by the operation's rows on import: a later in-process run for
+    another operation (a script calling `run_suite`, side A of a diff) must not collect the earlier's."""
+    from face_conformance import cli
+
+    outcomes = {}
+    for name in ("persongroup", "largefacelist", "persongroup"):
+        report = tmp_path / f"{name}-{len(outcomes)}"
+        assert cli.main(["run", "--profile", "smoke", "--operation", name, "--report-dir", str(report)]) == 0
+        rows = json.loads((report / "conformance.json").read_text(encoding="utf-8"))["rows"]
+        outcomes[f"{name}-{len(outcomes)}"] = {row["id"]: row["outcome"] for row in rows}
+    first, listed, again = outcomes.values()
+    assert first == again
+    assert "404.list-missing" in listed and "404.group-missing" not in listed
+    # A run that collected the person group's tests would leave the list's own probes unsent.
+    assert {row for row, outcome in listed.items() if outcome not in ("pass", "not-applicable")} == set(), listed
+    assert listed["404.person-missing"] == "not-applicable" and first["404.person-missing"] == "pass"
