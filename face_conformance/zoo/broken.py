@@ -422,6 +422,10 @@ class Conflict500(Reanswer):
     ROW, STATUS = "409.concurrent", 500
 
 
+#: How long a write of `concurrent-rollback` holds the face (its window for overlapping updates).
+ROLLBACK_HOLD_S = 0.25
+
+
 @register("concurrent-rollback", "broken", "x.concurrent-writes",
           "no conflict answer: overlapping updates all get 200, and the face falls back to its old value")
 class ConcurrentRollback(ReferenceService):
@@ -438,7 +442,10 @@ class ConcurrentRollback(ReferenceService):
         try:
             before = face.user_data
             self.store_user_data(face, value)
-            time.sleep(max(self.write_hold(), 0.05))
+            # Held long enough that updates sent together overlap even on a loaded machine: with 50 ms,
+            # the suite's three parallel updates sometimes arrived one after another on two busy cores,
+            # and the run could not tell this server from the reference.
+            time.sleep(max(self.write_hold(), ROLLBACK_HOLD_S))
             with self._lock:
                 overlapped = id(face) in self._overlapped
                 self._overlapped.discard(id(face))
