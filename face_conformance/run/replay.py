@@ -253,12 +253,12 @@ def _perform(run: Runner, step: dict[str, Any], move: Callable[[Probe], Probe]) 
             scenarios.training(run)
         elif call == "flush":
             run.flush()
-    except SetupError as exc:
-        if call != "setup":
+    except (SetupError, Inconclusive) as exc:
+        if call == "setup":  # as the plugin ends a run whose set-up failed, with the exchange that showed it
+            run.stop("inconclusive", f"set-up failed before any row could be tested: {exc}", exc.exchange)
+            return True
+        if isinstance(exc, SetupError):
             raise
-        run.stop("inconclusive", f"set-up failed before any row could be tested: {exc}")
-        return True
-    except Inconclusive as exc:
         run.stop(exc.kind, str(exc), exc.exchange)
         return True
     return False

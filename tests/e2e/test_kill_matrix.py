@@ -27,10 +27,7 @@ HOSTILE_LIMIT_S = 60.0
 # Variants the suite does not kill today because of a suite bug; strict, so a fix shows as XPASS.
 SUITE_BUGS: dict[str, str] = {}
 # Variants whose run's notes a replay does not note alike, because of a suite bug; strict, as above.
-REPLAY_NOTE_BUGS: dict[str, str] = {
-    "bad-gateway-everywhere": "the replay of a run whose set-up failed notes no info.stop, and its teardown "
-                              "note is info.teardown-0 where the run's is info.teardown-1",
-}
+REPLAY_NOTE_BUGS: dict[str, str] = {}
 
 
 def _params(kind: str) -> list[pytest.param]:

@@ -128,3 +128,23 @@ def test_a_step_that_raises_is_noted_and_the_rest_performed(monkeypatch: pytest.
     assert "info.step-1-raised" in runner.ledger.observations
     assert "RuntimeError: boom" in runner.ledger.observations["info.step-1-raised"].summary
     assert not runner.provisioner.attempted_groups  # torn down
+
+
+def test_a_run_whose_set_up_failed_replays_with_the_same_notes(tmp_path) -> None:
+    """Every answer a 502 page: the run stops in set-up (info.stop, with the exchange) and notes its
+    teardown's refusals; its replay notes the same, with the same IDs (a verdict is a function of the
+    recording, and so are the notes that explain it)."""
+    import json
+
+    from face_conformance import cli
+
+    assert cli.main(["run", "--variant", "bad-gateway-everywhere", "--profile", "smoke",
+                     "--report-dir", str(tmp_path / "run")]) == 3
+    assert cli.main(["judge", str(tmp_path / "run" / "exchanges.har"), "--report-dir", str(tmp_path / "replay")]) == 3
+    run, replay = (json.loads((tmp_path / d / "conformance.json").read_text(encoding="utf-8"))
+                   for d in ("run", "replay"))
+    noted = {o["id"]: o for o in run["observations"]}
+    assert "info.stop" in noted and noted["info.stop"]["evidence"], noted
+    assert {o["id"] for o in replay["observations"] if not o["id"].startswith("info.replay")} == set(noted)
+    stop = next(o for o in replay["observations"] if o["id"] == "info.stop")
+    assert stop["summary"] == noted["info.stop"]["summary"] and stop["evidence"]
