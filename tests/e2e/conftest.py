@@ -1,6 +1,7 @@
 """The end-to-end tier: fixtures its modules share, and the zoo's runs in the background.
 
-The harness itself is `harness.py` and `servers.py`.
+The harness itself is `harness.py` (runs of the CLI), `zygote.py` (forked runs), `cells.py` (the
+zoo's runs) and `servers.py` (loopback servers).
 """
 
 from __future__ import annotations
@@ -16,7 +17,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from harness import CellPool, CellSpec, Run, script_cli, shared_dir
+from cells import CellPool, CellSpec
+from harness import Run, script_cli, shared_dir
 
 #: The modules whose tests read the background runs (`background_cells`); xdist hands them out last.
 ZOO_MODULES = ("test_kill_matrix.py", "test_mutants_mock.py", "test_family.py")
@@ -28,7 +30,7 @@ def zoo_root(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFa
 
     Each module that reads such runs says which, from its selected tests (`background_cells`). Every
     process of the session computes the same plan; the first to claim it makes the runs in the
-    background (`harness.CellPool`) while its tests and the other worker's go on, and waits for the
+    background (`cells.CellPool`) while its tests and the other worker's go on, and waits for the
     last of them before it ends. The modules that read them are handed out last
     (`pytest_xdist_make_scheduler`), so that by then most are made.
     """

@@ -20,19 +20,8 @@ from pathlib import Path
 
 import httpx
 import pytest
-from harness import (
-    Cell,
-    CellSpec,
-    Run,
-    assert_no_traceback,
-    evidence,
-    finish,
-    live_args,
-    replay_differences,
-    run_cli,
-    start_cli,
-    wait_cells,
-)
+from cells import Cell, CellSpec, evidence, replay_differences, wait_cells
+from harness import Run, assert_no_traceback, finish, live_args, run_cli, start_cli
 from servers import SlowReference, reference
 
 from face_conformance.cases import catalogue, economy, operation
@@ -92,7 +81,7 @@ def _specs(target: str) -> list[CellSpec]:
 
 def background_cells(items: list[pytest.Item]) -> list[CellSpec]:
     """The mock runs this module's tests read, made in the background from the session's start
-    (`harness.CellPool`), forked, beside the rest of the tier: every target's, if any test reads them."""
+    (`cells.CellPool`), forked, beside the rest of the tier: every target's, if any test reads them."""
     readers = {"test_mock_run_passes_every_applicable_row", "test_each_representative_is_judged_as_its_kind",
                "test_judge_rederives_every_operations_recording", "test_diff_compares_two_operations_recordings"}
     if not any(item.originalname in readers for item in items):

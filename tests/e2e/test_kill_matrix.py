@@ -4,7 +4,7 @@ broken → exit 1 with its named row failed (and, for a variant a smoke run reac
 those it declares as judging the same answer); conformant → exit 0; hostile → exit 1 or 3, all
 reports written, no traceback, bounded time. Every run's recording is then re-judged offline by
 `face-conformance judge`, which must reach the same verdict. The runs are made in the background
-from the start of the session (`harness.CellPool`, started by tests/e2e/conftest.py from
+from the start of the session (`cells.CellPool`, started by tests/e2e/conftest.py from
 `background_cells`), while the rest of the tier runs; each variant then gets its own test, so that
 a miss names the variant and the known suite bugs can be marked one by one.
 """
@@ -14,7 +14,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from harness import REPORT_FILES, Cell, CellSpec, evidence, format_matrix, replay_differences, show, wait_cells
+from cells import Cell, CellSpec, evidence, format_matrix, replay_differences, wait_cells
+from harness import REPORT_FILES, show
 from zoo_config import MATRIX_KEY
 
 from face_conformance.cases import catalogue

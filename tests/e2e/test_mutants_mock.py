@@ -11,7 +11,7 @@ well as several.
 A few conformant and hostile variants are run in mock mode too (`OTHER_KINDS`), and every mock
 run's recording is re-judged by `face-conformance judge`, which must reach the run's verdict (the
 live runs' recordings are the kill matrix's). The runs are made in the background from the start of
-the session (`harness.CellPool`), beside the rest of the tier.
+the session (`cells.CellPool`), beside the rest of the tier.
 """
 
 from __future__ import annotations
@@ -19,7 +19,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from harness import Cell, CellSpec, evidence, format_matrix, replay_differences, show, wait_cells
+from cells import Cell, CellSpec, evidence, format_matrix, replay_differences, wait_cells
+from harness import show
 
 from face_conformance.zoo import VARIANTS, variant_names
 
