@@ -11,6 +11,7 @@ operation's floor term by term, and the ratio (goal: at most 1.5).
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import subprocess
@@ -48,8 +49,12 @@ def smoke_run(report_dir: Path, target: list[str]) -> tuple[list, dict, float]:
 
 
 def main(argv: list[str]) -> int:
-    name = argv[argv.index("--operation") + 1] if "--operation" in argv else operation.DEFAULT_OPERATION
-    version = argv[argv.index("--api-version") + 1] if "--api-version" in argv else operation.DEFAULT_VERSION
+    """Run once, print the requests by purpose, the floor term by term, and the ratio."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--operation", choices=operation.operation_names(), default=operation.DEFAULT_OPERATION)
+    parser.add_argument("--api-version", choices=operation.version_names(), default=operation.DEFAULT_VERSION)
+    args = parser.parse_args(argv)
+    name, version = args.operation, args.api_version
     operation.select(name, version)
     with tempfile.TemporaryDirectory(prefix="fc-smoke-") as tmp:
         log, result, wall = smoke_run(Path(tmp), ["--operation", name, "--api-version", version])

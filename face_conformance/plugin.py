@@ -28,7 +28,7 @@ from face_conformance.live.interrupts import terminate_as_interrupt
 from face_conformance.live.provisioning import SetupError
 from face_conformance.live.target import check_variant, make_target
 from face_conformance.run import run_result
-from face_conformance.run.runner import Runner
+from face_conformance.run.runner import SETUP_FAILED, Runner
 from face_conformance.run.suite_run import RESULT_KEY, SuiteSession
 
 SETTINGS_KEY = pytest.StashKey[Settings]()
@@ -192,7 +192,7 @@ def runner(pytestconfig: pytest.Config, request: pytest.FixtureRequest) -> Runne
     try:
         run.setup()
     except (SetupError, Inconclusive) as exc:
-        _stop(run, request.session, "inconclusive", f"set-up failed before any row could be tested: {exc}", exc)
+        _stop(run, request.session, "inconclusive", f"{SETUP_FAILED}: {exc}", exc)
     except BaseException:
         # Ctrl-C or SIGTERM during set-up: pytest never runs the finalisers of a fixture whose
         # set-up raised KeyboardInterrupt (no cached result), so delete what was created here.

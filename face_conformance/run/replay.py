@@ -34,7 +34,7 @@ from face_conformance.live.client import RECORDED_ENTRY, Inconclusive, NotRecord
 from face_conformance.live.provisioning import SetupError
 from face_conformance.live.target import Target
 from face_conformance.run import scenarios
-from face_conformance.run.runner import Runner
+from face_conformance.run.runner import SETUP_FAILED, Runner
 
 #: What a replay's client sends as its key: a replay holds no key and needs none.
 REPLAY_KEY = "replay-holds-no-key"
@@ -255,7 +255,7 @@ def _perform(run: Runner, step: dict[str, Any], move: Callable[[Probe], Probe]) 
             run.flush()
     except (SetupError, Inconclusive) as exc:
         if call == "setup":  # as the plugin ends a run whose set-up failed, with the exchange that showed it
-            run.stop("inconclusive", f"set-up failed before any row could be tested: {exc}", exc.exchange)
+            run.stop("inconclusive", f"{SETUP_FAILED}: {exc}", exc.exchange)
             return True
         if isinstance(exc, SetupError):
             raise

@@ -38,6 +38,8 @@ from face_conformance.live.pacing import make_pacer
 from face_conformance.live.provisioning import Provisioner, SetupError, Supporting
 from face_conformance.live.target import Target
 
+#: Why a run whose set-up failed ends (the plugin's run and its replay say it alike).
+SETUP_FAILED = "set-up failed before any row could be tested"
 CONFLICT_RETRIES = 2
 #: Requests of a --budget kept for the live-only rows (parallel writes, training, the updates after).
 LIVE_ROWS_RESERVE = 20

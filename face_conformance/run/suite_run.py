@@ -85,7 +85,7 @@ def run_suite(settings: Settings, *, values: Mapping[str, Any] | None = None, ve
     return SuiteRun(int(code), session.result)
 
 
-#: The operation and version the suite's modules in `sys.modules` were imported for (None: not imported yet).
+#: The operation and version the suite's modules in `sys.modules` were imported for (empty: not imported yet).
 _imported_for: list[tuple[str, str]] = []
 
 

@@ -22,7 +22,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from harness import REPORT_FILES, cli_env, zygote_for
+from harness import REPORT_FILES, TookTooLong, cli_env, fork_cli, zygote_for
 from zoo_config import MATRIX_KEY
 from zygote import Child, Zygote
 
@@ -42,11 +42,6 @@ RUN_LIMIT_S = 180.0
 #: The zoo's runs at a time, in the background. Half of a live run is waiting (training, timeouts, a
 #: hostile server's silence), so 4 of them fill about two cores when nothing else runs.
 WORKERS = int(os.environ.get("FACE_ZOO_WORKERS", "4"))
-#: The niceness of the zoo's background runs (FACE_ZOO_NICE). 0: on a machine shared with other
-#: work, niced runs lose their share to it and the tier ends later; beside the tier's own tests they
-#: weigh as the matrix always did (4 runs at once beside the other worker).
-NICE = int(os.environ.get("FACE_ZOO_NICE", "0"))
-
 
 
 @dataclass(frozen=True)
@@ -75,6 +70,16 @@ class CellSpec:
     @property
     def variant(self) -> Variant | None:
         return VARIANTS.get(self.name)
+
+    @property
+    def kind(self) -> str:
+        """The variant's kind, or "reference" for the unbroken reference."""
+        return self.variant.kind if self.variant else "reference"
+
+    @property
+    def row(self) -> str | None:
+        """The row the variant names (None for the reference and the hostile variants)."""
+        return self.variant.row if self.variant else None
 
     @property
     def profile(self) -> str:
@@ -181,7 +186,7 @@ def cell_env() -> dict[str, str]:
     return cli_env({"CI": os.environ["CI"]} if "CI" in os.environ else None)
 
 
-def run_cell(spec: CellSpec, base: Path, env: dict[str, str], *, cwd: Path, nice: int = NICE) -> Cell:
+def run_cell(spec: CellSpec, base: Path, env: dict[str, str], *, cwd: Path) -> Cell:
     """Make one cell in `base`: serve the variant (live) and run the suite against it, then judge its recording.
 
     Live, the variant is served by a forked child of its own (`BackgroundServer`, as `live_config`
@@ -189,15 +194,14 @@ def run_cell(spec: CellSpec, base: Path, env: dict[str, str], *, cwd: Path, nice
     runs go in `cwd`, the test session's directory, as they always have (the suite's Hypothesis
     database there, outside CI). The recording is then re-judged by `face-conformance judge`, offline.
     """
-    parent = zygote_for(env, nice)
+    parent = zygote_for(env)
     variant = spec.variant
     report_dir = base / "run"
     base.mkdir(parents=True, exist_ok=True)
-    args = ["run", "--profile", spec.profile, "--report-dir", str(report_dir)]
+    args = ["run", "--profile", spec.profile, "--report-dir", str(report_dir), *spec.operation_args()]
     started = time.time()
-    args += spec.operation_args()
     if spec.mode == "mock":
-        code, output, seconds = _cell_run(parent, [*args, *(["--variant", spec.name] if variant else [])], env, cwd)
+        code, output, seconds = _cell_run([*args, *(["--variant", spec.name] if variant else [])], env, cwd)
     else:
         assert variant is not None
         args += ["--key", MATRIX_KEY, "--timeout", str(ANSWER_TIMEOUT_S)]
@@ -205,8 +209,7 @@ def run_cell(spec: CellSpec, base: Path, env: dict[str, str], *, cwd: Path, nice
             args += ["--budget", str(FULL_BUDGET)]
         server = parent.spawn("serve", [spec.name], cwd=base, env=env)
         try:
-            base_url = _served_at(parent, server)
-            code, output, seconds = _cell_run(parent, ["run", "--endpoint", base_url, *args[1:]], env, cwd)
+            code, output, seconds = _cell_run([*args, "--endpoint", _served_at(parent, server)], env, cwd)
         finally:
             parent.kill(server)
             parent.discard(server)
@@ -214,10 +217,9 @@ def run_cell(spec: CellSpec, base: Path, env: dict[str, str], *, cwd: Path, nice
     if spec.judge and (report_dir / HAR_FILE).is_file():
         replay_dir = base / "replay"
         replay_exit, replay_output, _ = _cell_run(
-            parent, ["judge", str(report_dir / HAR_FILE), "--report-dir", str(replay_dir)], env, cwd)
-    return Cell(spec.name, variant.kind if variant else "reference", variant.row if variant else None, spec.mode,
-                spec.profile, code, seconds, report_dir, output, _outcomes(report_dir), replay_dir, replay_exit,
-                replay_output, started, time.time())
+            ["judge", str(report_dir / HAR_FILE), "--report-dir", str(replay_dir)], env, cwd)
+    return Cell(spec.name, spec.kind, spec.row, spec.mode, spec.profile, code, seconds, report_dir, output,
+                _outcomes(report_dir), replay_dir, replay_exit, replay_output, started, time.time())
 
 
 def operation_args(variant: Variant) -> list[str]:
@@ -239,20 +241,13 @@ def _served_at(parent: Zygote, server: Child) -> str:
     raise RuntimeError(f"the variant's server did not come up: {' '.join(server.output())[-2000:]}")
 
 
-def _cell_run(parent: Zygote, args: list[str], env: dict[str, str], cwd: Path) -> tuple[int, str, float]:
+def _cell_run(args: list[str], env: dict[str, str], cwd: Path) -> tuple[int, str, float]:
     """Exit status, output and seconds of one forked `face-conformance` run, killed after RUN_LIMIT_S (-1)."""
-    started = time.monotonic()
-    child = parent.spawn("cli", args, cwd=cwd, env=env)
     try:
-        code = parent.wait(child, RUN_LIMIT_S)
-        if code is None:
-            parent.kill(child)
-            out, err = child.output()
-            return -1, f"the run took more than {RUN_LIMIT_S:g} s and was killed\n{out}{err}", RUN_LIMIT_S
-        out, err = child.output()
-        return code, out + err, time.monotonic() - started
-    finally:
-        parent.discard(child)
+        run = fork_cli(*args, cwd=cwd, timeout=RUN_LIMIT_S, env=env)
+    except TookTooLong as exc:
+        return -1, f"the run took more than {RUN_LIMIT_S:g} s and was killed\n{exc.stdout}{exc.stderr}", RUN_LIMIT_S
+    return run.returncode, run.output, run.elapsed
 
 
 class CellPool:
@@ -319,9 +314,7 @@ class CellPool:
                 raise RuntimeError("the session stopped early: this run was not made")
             cell = run_cell(spec, base, env, cwd=self.cwd)
         except Exception:  # noqa: BLE001 - a cell that could not be made says why, and its tests fail on it
-            variant = spec.variant
-            cell = Cell(spec.name, variant.kind if variant else "reference", variant.row if variant else None,
-                        spec.mode, spec.profile, -2, 0.0, base / "run",
+            cell = Cell(spec.name, spec.kind, spec.row, spec.mode, spec.profile, -2, 0.0, base / "run",
                         f"the harness could not make this cell:\n{traceback.format_exc()}")
         base.mkdir(parents=True, exist_ok=True)
         cell.save(base / "cell.json")
@@ -354,8 +347,9 @@ def wait_cells(root: Path, specs: Iterable[CellSpec], timeout: float = 3600.0) -
     try:
         for spec in specs:
             path = root / spec.key / "cell.json"
-            while not path.is_file():
+            if not path.is_file():
                 flag.touch()
+            while not path.is_file():
                 if not _host_alive(root):
                     if path.is_file():
                         break
@@ -407,7 +401,7 @@ def replay_differences(run: dict[str, Any], run_exit: int, replay: dict[str, Any
     """Where a replay (`face-conformance judge`) of a run's recording did not reach the run's own result:
     the exit status, the verdict, every row's outcome, the replay's record of the recording, and (with
     `observations`) the observations the run noted (the replay's own notes aside)."""
-    problems = []
+    problems = note_differences(run, replay) if observations else []
     if replay_exit != run_exit:
         problems.append(f"exit {replay_exit}, the run's {run_exit}")
     if replay["verdict"] != run["verdict"]:
@@ -418,7 +412,11 @@ def replay_differences(run: dict[str, Any], run_exit: int, replay: dict[str, Any
         problems.append(f"rows {sorted(set(replayed.items()) ^ set(outcomes.items()))}")
     if replay["target"]["mode"] != "replay" or replay["target"]["recorded"]["verdict"] != run["verdict"]:
         problems.append(f"target {replay['target']}")
-    observed = {o["id"] for o in replay["observations"] if not o["id"].startswith("info.replay")}
-    if observations and observed != {o["id"] for o in run["observations"]}:
-        problems.append(f"observations {sorted(observed ^ {o['id'] for o in run['observations']})}")
     return problems
+
+
+def note_differences(run: dict[str, Any], replay: dict[str, Any]) -> list[str]:
+    """The observations a replay noted and its run did not, or the other way (the replay's own notes aside)."""
+    observed = {o["id"] for o in replay["observations"] if not o["id"].startswith("info.replay")}
+    noted = {o["id"] for o in run["observations"]}
+    return [f"observations {sorted(observed ^ noted)}"] if observed != noted else []

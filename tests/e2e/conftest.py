@@ -26,7 +26,7 @@ ZOO_MODULES = ("test_kill_matrix.py", "test_mutants_mock.py", "test_family.py")
 
 @pytest.fixture(scope="session", autouse=True)
 def zoo_root(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    """Where the zoo's runs (the kill matrix, the mock mutants) are written; they start with the session.
+    """Where the zoo's runs (kill matrix, mock mutants, family) are written; they start with the session.
 
     Each module that reads such runs says which, from its selected tests (`background_cells`). Every
     process of the session computes the same plan; the first to claim it makes the runs in the

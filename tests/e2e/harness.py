@@ -131,7 +131,7 @@ def run_cli(*args: str, cwd: Path, timeout: float = 120.0, env: dict[str, str] |
     start, no imports), or with `fork=False` the console script in a subprocess, as a user starts it.
 
     Tests of the console script itself (its usage errors, the key in its output, a new user's first
-    run) pass `fork=False`; FACE_E2E_FORK=0 makes every run a subprocess.
+    run) use `script_cli`; FACE_E2E_FORK=0 makes every run a subprocess.
     """
     if fork is None:
         fork = FORK_BY_DEFAULT
@@ -199,17 +199,16 @@ def live_args(base_url: str, key: str, report_dir: Path, *extra: str, profile: s
             *extra]
 
 
-def zygote_for(env: dict[str, str], nice: int = 0) -> Zygote:
+def zygote_for(env: dict[str, str]) -> Zygote:
     """This process's zygote for runs of environment `env`: one per value of CI (Hypothesis reads it
     once, on import), started with the environment of its runs but for their own variables."""
-    return zygote(cli_env({"CI": env["CI"]} if "CI" in env else None), nice)
+    return zygote(cli_env({"CI": env["CI"]} if "CI" in env else None))
 
 
-def fork_cli(*args: str, cwd: Path, timeout: float = 120.0, env: dict[str, str] | None = None,
-             nice: int = 0) -> Run:
+def fork_cli(*args: str, cwd: Path, timeout: float = 120.0, env: dict[str, str] | None = None) -> Run:
     """`face-conformance ARGS` to its end, in a fork of the zygote (`run_cli(..., fork=True)`)."""
     full_env = cli_env(env)
-    parent = zygote_for(full_env, nice)
+    parent = zygote_for(full_env)
     report_dir = _report_dir(args, cwd)
     started = time.monotonic()
     child = parent.spawn("cli", list(args), cwd=cwd, env=full_env)

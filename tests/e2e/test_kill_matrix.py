@@ -14,7 +14,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from cells import Cell, CellSpec, evidence, format_matrix, replay_differences, wait_cells
+from cells import Cell, CellSpec, evidence, format_matrix, note_differences, replay_differences, wait_cells
 from harness import REPORT_FILES, show
 from zoo_config import MATRIX_KEY
 
@@ -121,6 +121,5 @@ def test_the_replay_notes_what_the_run_noted(matrix: dict[str, Cell], name: str)
     """The replay's observations are the run's (but for the replay's own `info.replay*` notes)."""
     cell = matrix[name]
     assert cell.replay_exit is not None, evidence(cell)
-    problems = [p for p in replay_differences(cell.report, cell.exit_code, cell.replay, cell.replay_exit)
-                if p.startswith("observations")]
+    problems = note_differences(cell.report, cell.replay)
     assert not problems, f"{problems}\n{evidence(cell)}\n--- judge's output (tail) ---\n{cell.replay_output[-2000:]}"

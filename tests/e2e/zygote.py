@@ -31,7 +31,7 @@ from face_conformance.reference import BackgroundServer
 from face_conformance.zoo import VARIANTS
 
 #: How a zygote starts: this folder and the tests' shared helpers (zoo_config) on its path, then `zygote_main`.
-_ZYGOTE_BOOT = "import sys; sys.path[:0] = sys.argv[1:3]; import zygote; zygote.zygote_main(int(sys.argv[3]))"
+_ZYGOTE_BOOT = "import sys; sys.path[:0] = sys.argv[1:3]; import zygote; zygote.zygote_main()"
 _E2E_DIR = Path(__file__).resolve().parent
 
 
@@ -54,9 +54,11 @@ class Child:
 class Zygote:
     """A `face-conformance` interpreter that has imported everything a run imports, and forks one child per job.
 
-    Starting Python and importing pytest, Hypothesis, schemathesis, httpx and the package costs about
-    0.7 s of CPU, as much as a smoke run's own work; a zygote pays it once. Each job is a fork of it,
-    made while it holds no other thread: a session of its own (so that its group can be killed), in
+    Starting Python, importing pytest, Hypothesis, schemathesis, httpx and the package, and a process's
+    first run cost more CPU than a smoke run's own work; a zygote pays them once (`_warm_up`): a smoke
+    run forked after the imports alone took 0.63 s of CPU here, after the warm-up run 0.28 s. Each job
+    is a fork of it, made while it holds no other thread: a session of its own (so that its group can
+    be killed), in
     the job's directory, with the job's environment (`cli_env`), stdin from /dev/null and stdout and
     stderr to files; it calls the console script's `main` with the job's arguments (or serves a zoo
     variant, for a live cell) and exits as the console script does, atexit handlers and all. The
@@ -65,12 +67,12 @@ class Zygote:
     started a child (`start ID PID`) and how each ended (`exit PID STATUS`).
     """
 
-    def __init__(self, env: dict[str, str], nice: int = 0) -> None:
+    def __init__(self, env: dict[str, str]) -> None:
         self._dir = Path(tempfile.mkdtemp(prefix="face-zygote-"))
         self._log = self._dir / "zygote.log"
         with self._log.open("wb") as log:
             self._proc = subprocess.Popen(
-                [sys.executable, "-c", _ZYGOTE_BOOT, str(_E2E_DIR), str(_E2E_DIR.parent), str(nice)],
+                [sys.executable, "-c", _ZYGOTE_BOOT, str(_E2E_DIR), str(_E2E_DIR.parent)],
                 stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log, env=env, cwd=self._dir)
         self._ids = itertools.count()
         self._write = threading.Lock()
@@ -154,18 +156,18 @@ class Zygote:
         shutil.rmtree(self._dir, ignore_errors=True)
 
 
-_zygotes: dict[tuple[str | None, int], Zygote] = {}
+_zygotes: dict[str | None, Zygote] = {}
 _zygotes_lock = threading.Lock()
 
 
-def zygote(env: dict[str, str], nice: int = 0) -> Zygote:
+def zygote(env: dict[str, str]) -> Zygote:
     """This process's zygote started with `env`, one per value of its CI (started on first use; ended at exit)."""
-    key = (env.get("CI"), nice)
+    key = env.get("CI")
     with _zygotes_lock:
         if key not in _zygotes:
             if not _zygotes:
                 atexit.register(_close_zygotes)
-            _zygotes[key] = Zygote(env, nice)
+            _zygotes[key] = Zygote(env)
         return _zygotes[key]
 
 
@@ -179,14 +181,13 @@ def _close_zygotes() -> None:
 # -- what runs in the zygote and its children -----------------------------------------------------
 
 
-def zygote_main(nice: int) -> None:
+def zygote_main() -> None:
     """The zygote (`Zygote`): import what a run imports, then fork a child for each job read from stdin."""
     import gc
     import select
 
     _preload()
     _warm_up()
-    os.nice(nice)
     wake_r, wake_w = os.pipe()
     os.set_blocking(wake_r, False)
     os.set_blocking(wake_w, False)
